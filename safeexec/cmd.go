@@ -1,0 +1,450 @@
+// Package safeexec runs external commands like [os/exec], and makes an
+// executable that the program has just written start reliably.
+//
+// Changing the import from "os/exec" to
+// "github.com/forkgate/forkgate/safeexec" is the whole migration: [Cmd],
+// [Command], [CommandContext], [LookPath] and the errors behave as exec's do,
+// and the error types are exec's own, so [errors.As] and [errors.Is] work
+// with either package. Executables the program writes itself should be
+// written with [CreateExecutable] or [WriteExecutable].
+//
+// # Text file busy
+//
+// A process that writes an executable and then runs it can fail with
+// ETXTBSY ("text file busy") when another goroutine starts a command at the
+// same time. Starting a command forks the process, and the child holds a copy
+// of every descriptor of the parent, the one still writing the executable
+// included, until the child reaches execve and its close-on-exec descriptors
+// are closed. If the writer closes its own copy and runs the file inside that
+// window, the kernel refuses: the file is still open for writing. See
+// https://go.dev/issue/22315.
+//
+// # The fork gate
+//
+// Every start attempt of every [Cmd] holds the shared side of one
+// process-wide gate, so Starts never wait for one another. An attempt that
+// still fails with ETXTBSY takes the exclusive side, which waits out every
+// Start in flight, and tries once more with a fresh attempt; if the file is
+// still busy it backs off with growing sleeps until a retry budget
+// ([SetRetryBudget], [Cmd.SetRetryBudget]) or the command's context ends.
+// The error then still satisfies errors.Is(err, syscall.ETXTBSY). A failed
+// attempt never ran any user code, so a retry never runs a command twice.
+//
+// A [File] from [CreateExecutable] writes to a temporary name and installs
+// the file at Close. Before Close returns it makes sure that no child,
+// whoever started it, still holds a writable copy of the file: it takes an
+// exclusive flock on the descriptor, closes it, and waits for a shared flock
+// on a read-only reopen, which it gets only when every copy of the writable
+// description is closed. Where flock cannot be trusted (network and FUSE
+// filesystems, and every system other than Linux) Close takes the gate's
+// exclusive side instead, which covers Starts made through this package only.
+//
+// The gate does not cover forks made from C code, other processes that open
+// the file for writing, or programs that run the file through plain os/exec
+// while it is still being written. [SetGlobalGate] also covers forks made by
+// plain os/exec elsewhere in the process, at a cost described there.
+//
+// The examples assume Linux.
+package safeexec
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Cmd represents an external command being prepared or run. Its exported
+// fields are those of [exec.Cmd] and mean the same; see there for each.
+//
+// A Cmd cannot be reused after calling its [Cmd.Start], [Cmd.Run],
+// [Cmd.Output] or [Cmd.CombinedOutput] methods. A zero Cmd with Path set
+// is ready to use, as an exec.Cmd is.
+type Cmd struct {
+	// Path is the path of the command to run. It is the only field that
+	// must be set. If Path is relative, it is evaluated relative to Dir.
+	Path string
+
+	// Args holds command line arguments, including the command as Args[0].
+	// If Args is empty or nil, Run uses {Path}.
+	Args []string
+
+	// Env specifies the environment of the process, as "key=value"
+	// entries. If Env is nil, the process uses the current process's
+	// environment, with PWD set from Dir on Unix.
+	Env []string
+
+	// Dir specifies the working directory of the command. If Dir is
+	// empty, the command runs in the calling process's current directory.
+	Dir string
+
+	// Stdin specifies the process's standard input. If nil, the process
+	// reads from the null device. An *os.File is connected directly;
+	// any other reader is copied to the process over a pipe.
+	Stdin io.Reader
+
+	// Stdout and Stderr specify the process's standard output and error.
+	// If nil, they go to the null device. An *os.File is connected
+	// directly; any other writer is fed from a pipe by a goroutine, and
+	// Wait waits for it.
+	Stdout io.Writer
+	Stderr io.Writer
+
+	// ExtraFiles specifies additional open files to be inherited by the
+	// new process. If non-nil, entry i becomes file descriptor 3+i.
+	// ExtraFiles is not supported on Windows.
+	ExtraFiles []*os.File
+
+	// SysProcAttr holds optional, operating system-specific attributes,
+	// passed to [os.StartProcess].
+	SysProcAttr *syscall.SysProcAttr
+
+	// Process is the underlying process, once started.
+	Process *os.Process
+
+	// ProcessState contains information about an exited process. Wait or
+	// Run sets it when the command completes.
+	ProcessState *os.ProcessState
+
+	Err error // LookPath error, if any.
+
+	// Cancel, if non-nil, is called when the command's Context is done.
+	// The command must have been created with CommandContext, which sets
+	// Cancel to kill the command's Process. Cancel is not called if Start
+	// fails, and when it is called, Process is already set.
+	Cancel func() error
+
+	// WaitDelay, if non-zero, bounds the time Wait spends on a child that
+	// does not exit after its Context is done and on I/O pipes that stay
+	// open after the child exits; see [exec.Cmd.WaitDelay].
+	WaitDelay time.Duration
+
+	ctx         context.Context
+	startCalled atomic.Bool
+	run         *exec.Cmd // the attempt that started, for Wait
+
+	// The pipes made by StdinPipe, StdoutPipe and StderrPipe belong to
+	// the Cmd, not to an attempt: exec.Cmd closes its own pipes when its
+	// Start fails, and a retried attempt must find them open.
+	childIOFiles  []io.Closer // closed when Start returns
+	parentIOPipes []io.Closer // closed by Wait, or when Start fails
+
+	budget    time.Duration // retry budget for ETXTBSY, if hasBudget
+	hasBudget bool
+}
+
+// Aliases for exec's types and errors, so that errors.As and errors.Is
+// give the same answers whichever package produced an error.
+type (
+	// Error is returned by LookPath when it fails to classify a file as
+	// an executable. It is [exec.Error].
+	Error = exec.Error
+
+	// ExitError reports an unsuccessful exit by a command. It is
+	// [exec.ExitError].
+	ExitError = exec.ExitError
+)
+
+var (
+	// ErrNotFound is the error resulting if a path search failed to find
+	// an executable file. It is [exec.ErrNotFound].
+	ErrNotFound = exec.ErrNotFound
+
+	// ErrDot indicates that a path lookup resolved to an executable in the
+	// current directory. It is [exec.ErrDot]; use errors.Is to test for it.
+	ErrDot = exec.ErrDot
+
+	// ErrWaitDelay is returned by Wait if the process exits with a
+	// successful status code but its output pipes are not closed before
+	// the command's WaitDelay expires. It is [exec.ErrWaitDelay].
+	ErrWaitDelay = exec.ErrWaitDelay
+)
+
+// LookPath searches for an executable named file in the directories named
+// by the PATH environment variable. It is [exec.LookPath].
+func LookPath(file string) (string, error) {
+	return exec.LookPath(file)
+}
+
+// Command returns the [Cmd] struct to execute the named program with the
+// given arguments. It resolves name exactly as [exec.Command] does, with
+// [LookPath] when name contains no path separator, and sets only Path,
+// Args and, if the lookup failed, Err.
+func Command(name string, arg ...string) *Cmd {
+	x := exec.Command(name, arg...)
+	return &Cmd{Path: x.Path, Args: x.Args, Err: x.Err}
+}
+
+// CommandContext is like [Command] but includes a context, as
+// [exec.CommandContext] does: the context interrupts the process (by
+// calling Cancel, which by default kills the Process) if it becomes done
+// before the command completes on its own. The context also ends the
+// retries of a Start that meets ETXTBSY.
+func CommandContext(ctx context.Context, name string, arg ...string) *Cmd {
+	if ctx == nil {
+		panic("nil Context")
+	}
+	c := Command(name, arg...)
+	c.ctx = ctx
+	c.Cancel = func() error {
+		return c.Process.Kill()
+	}
+	return c
+}
+
+// SetRetryBudget sets how long a Start of c may keep retrying when the
+// executable is busy (ETXTBSY), overriding the process-wide budget set by
+// the package-level [SetRetryBudget]. Zero allows only the one retry under
+// the gate's exclusive side. It must be called before Start and panics if
+// d is negative.
+func (c *Cmd) SetRetryBudget(d time.Duration) {
+	if d < 0 {
+		panic("safeexec: negative retry budget")
+	}
+	c.budget, c.hasBudget = d, true
+}
+
+// String returns a human-readable description of c, as
+// [exec.Cmd.String] does. It is intended only for debugging.
+func (c *Cmd) String() string {
+	return c.fields().String()
+}
+
+// Environ returns a copy of the environment in which the command would be
+// run as it is currently configured, as [exec.Cmd.Environ] does.
+func (c *Cmd) Environ() []string {
+	return c.fields().Environ()
+}
+
+// Run starts the command and waits for it to complete, as [exec.Cmd.Run]
+// does. A Start that meets ETXTBSY is retried; see [Cmd.Start].
+func (c *Cmd) Run() error {
+	if err := c.Start(); err != nil {
+		return err
+	}
+	return c.Wait()
+}
+
+// Start starts the command but does not wait for it to complete, as
+// [exec.Cmd.Start] does. If Start returns successfully, c.Process is set,
+// and [Cmd.Wait] must be called to release the command's resources.
+//
+// Start differs from exec's only when starting fails with ETXTBSY: it then
+// retries with a fresh attempt, as the package documentation describes,
+// and its error, if it gives up, wraps the last attempt's error.
+func (c *Cmd) Start() error {
+	// As in exec, a second Start fails even if the first did not start a
+	// process, and it must not close the pipes of the first.
+	if c.startCalled.Swap(true) {
+		return errors.New("exec: already started")
+	}
+	started := false
+	defer func() {
+		closeAll(c.childIOFiles)
+		c.childIOFiles = nil
+		if !started {
+			closeAll(c.parentIOPipes)
+			c.parentIOPipes = nil
+		}
+	}()
+
+	x, err := c.startGated()
+	if err != nil {
+		return err
+	}
+	c.run = x
+	started = true
+	return nil
+}
+
+// fields returns an exec.Cmd with c's configuration and no context.
+func (c *Cmd) fields() *exec.Cmd {
+	return &exec.Cmd{
+		Path:        c.Path,
+		Args:        c.Args,
+		Env:         c.Env,
+		Dir:         c.Dir,
+		Stdin:       c.Stdin,
+		Stdout:      c.Stdout,
+		Stderr:      c.Stderr,
+		ExtraFiles:  c.ExtraFiles,
+		SysProcAttr: c.SysProcAttr,
+		Err:         c.Err,
+		WaitDelay:   c.WaitDelay,
+	}
+}
+
+// attempt makes one start attempt with a fresh exec.Cmd, so that it can be
+// repeated: an exec.Cmd cannot be started twice, even after a failed Start.
+// It is the one place where a process is started, and the gate wraps it.
+func (c *Cmd) attempt() (*exec.Cmd, error) {
+	x := c.fields()
+	if c.ctx != nil {
+		// CommandContext is the only way to give an exec.Cmd a context.
+		// The name has a separator, so it skips LookPath; c's fields
+		// replace everything it sets.
+		y := exec.CommandContext(c.ctx, "/")
+		y.Path, y.Args, y.Err = x.Path, x.Args, x.Err
+		y.Env, y.Dir, y.SysProcAttr, y.WaitDelay = x.Env, x.Dir, x.SysProcAttr, x.WaitDelay
+		y.Stdin, y.Stdout, y.Stderr, y.ExtraFiles = x.Stdin, x.Stdout, x.Stderr, x.ExtraFiles
+		x = y
+	}
+	x.Cancel = nil
+	var started chan struct{}
+	if cancel := c.Cancel; cancel != nil {
+		// exec may call Cancel as soon as its Start returns; the user's
+		// Cancel reads c.Process, which is set after that.
+		started = make(chan struct{})
+		x.Cancel = func() error {
+			<-started
+			return cancel()
+		}
+	}
+	err := x.Start()
+	c.Err = x.Err // exec sets Err for an empty Path
+	if err != nil {
+		return nil, err
+	}
+	c.Process = x.Process
+	if started != nil {
+		close(started)
+	}
+	return x, nil
+}
+
+// Wait waits for the command to exit and for any copying to stdin or from
+// stdout or stderr to complete, as [exec.Cmd.Wait] does. The command must
+// have been started by [Cmd.Start]. Wait releases any resources associated
+// with the Cmd.
+func (c *Cmd) Wait() error {
+	if c.Process == nil || c.run == nil {
+		return errors.New("exec: not started")
+	}
+	if c.ProcessState != nil {
+		return errors.New("exec: Wait was already called")
+	}
+	err := c.run.Wait()
+	c.ProcessState = c.run.ProcessState
+	closeAll(c.parentIOPipes)
+	c.parentIOPipes = nil
+	return err
+}
+
+// Output runs the command and returns its standard output, as
+// [exec.Cmd.Output] does. If c.Stderr was nil and the error is an
+// [*ExitError], its Stderr field holds the start and end of the command's
+// standard error.
+func (c *Cmd) Output() ([]byte, error) {
+	if c.Stdout != nil {
+		return nil, errors.New("exec: Stdout already set")
+	}
+	var stdout bytes.Buffer
+	c.Stdout = &stdout
+
+	captureErr := c.Stderr == nil
+	if captureErr {
+		c.Stderr = &prefixSuffixSaver{N: 32 << 10}
+	}
+	err := c.Run()
+	if ee, ok := err.(*ExitError); ok && captureErr {
+		ee.Stderr = c.Stderr.(*prefixSuffixSaver).Bytes()
+	}
+	return stdout.Bytes(), err
+}
+
+// CombinedOutput runs the command and returns its combined standard output
+// and standard error, as [exec.Cmd.CombinedOutput] does.
+func (c *Cmd) CombinedOutput() ([]byte, error) {
+	if c.Stdout != nil {
+		return nil, errors.New("exec: Stdout already set")
+	}
+	if c.Stderr != nil {
+		return nil, errors.New("exec: Stderr already set")
+	}
+	var b bytes.Buffer
+	c.Stdout = &b
+	c.Stderr = &b
+	err := c.Run()
+	return b.Bytes(), err
+}
+
+// StdinPipe returns a pipe that will be connected to the command's
+// standard input when the command starts, as [exec.Cmd.StdinPipe] does.
+// Wait closes it after the command exits; a caller need only call Close
+// to make the command see end of input sooner.
+func (c *Cmd) StdinPipe() (io.WriteCloser, error) {
+	if c.Stdin != nil {
+		return nil, errors.New("exec: Stdin already set")
+	}
+	if c.Process != nil {
+		return nil, errors.New("exec: StdinPipe after process started")
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	c.Stdin = pr
+	c.childIOFiles = append(c.childIOFiles, pr)
+	c.parentIOPipes = append(c.parentIOPipes, pw)
+	return pw, nil
+}
+
+// StdoutPipe returns a pipe that will be connected to the command's
+// standard output when the command starts, as [exec.Cmd.StdoutPipe] does.
+// Wait closes it after the command exits, so all reads must be done
+// before Wait is called, and Run must not be used with it.
+func (c *Cmd) StdoutPipe() (io.ReadCloser, error) {
+	if c.Stdout != nil {
+		return nil, errors.New("exec: Stdout already set")
+	}
+	if c.Process != nil {
+		return nil, errors.New("exec: StdoutPipe after process started")
+	}
+	pr, pw, err := c.outputPipe()
+	if err != nil {
+		return nil, err
+	}
+	c.Stdout = pw
+	return pr, nil
+}
+
+// StderrPipe returns a pipe that will be connected to the command's
+// standard error when the command starts, as [exec.Cmd.StderrPipe] does.
+// Wait closes it after the command exits, so all reads must be done
+// before Wait is called, and Run must not be used with it.
+func (c *Cmd) StderrPipe() (io.ReadCloser, error) {
+	if c.Stderr != nil {
+		return nil, errors.New("exec: Stderr already set")
+	}
+	if c.Process != nil {
+		return nil, errors.New("exec: StderrPipe after process started")
+	}
+	pr, pw, err := c.outputPipe()
+	if err != nil {
+		return nil, err
+	}
+	c.Stderr = pw
+	return pr, nil
+}
+
+// outputPipe makes a pipe whose write end goes to the child.
+func (c *Cmd) outputPipe() (pr, pw *os.File, err error) {
+	pr, pw, err = os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	c.childIOFiles = append(c.childIOFiles, pw)
+	c.parentIOPipes = append(c.parentIOPipes, pr)
+	return pr, pw, nil
+}
+
+func closeAll(closers []io.Closer) {
+	for _, f := range closers {
+		f.Close()
+	}
+}

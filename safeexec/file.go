@@ -1,0 +1,307 @@
+package safeexec
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// File is an executable being written. It is made by [CreateExecutable],
+// written like an [os.File], and installed under its name by [File.Close].
+//
+// Until Close, the content lives under a temporary name in the same
+// directory, so nobody can run a half-written file, and a running program
+// can be replaced. Close makes sure that no child process still holds a
+// writable copy of the file, so that running it cannot fail with ETXTBSY
+// because of this process's forks (see the package documentation).
+//
+// A File is not safe for concurrent use: its methods must not be called
+// from more than one goroutine at a time.
+type File struct {
+	f          *os.File // the temporary file, or nil once closed
+	name       string   // where Close installs it
+	tmp        string   // the temporary name
+	werr       error    // the first failed write; Close then discards the file
+	drainable  bool     // whether Close may trust the flock drain
+	forkLocked bool     // whether the File holds syscall.ForkLock's read side
+}
+
+// CreateExecutable creates an executable file that is installed as name,
+// with mode perm (before umask), when [File.Close] succeeds. If name exists,
+// Close replaces it; if name is a symbolic link, Close replaces the link,
+// not its target.
+//
+// CreateExecutable does not wait for anything, unless [SetGlobalGate] is on.
+func CreateExecutable(name string, perm os.FileMode) (*File, error) {
+	if fi, err := os.Stat(name); err == nil && fi.IsDir() {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.EISDIR}
+	}
+	dir, base := filepath.Split(name)
+	if dir == "" {
+		dir = "."
+	}
+	f := &File{name: name, drainable: drainable(dir)}
+	if globalGate.Load() {
+		acquireForkLock()
+		f.forkLocked = true
+	}
+	for range 100 {
+		f.tmp = filepath.Join(dir, "."+base+".safeexec-"+strconv.FormatUint(rand.Uint64(), 36))
+		file, err := os.OpenFile(f.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+		if err == nil {
+			f.f = file
+			return f, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			f.releaseForkLock()
+			if pe, ok := err.(*fs.PathError); ok {
+				err = pe.Err
+			}
+			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		}
+	}
+	f.releaseForkLock()
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrExist}
+}
+
+// WriteExecutable writes data to an executable named name, creating it with
+// mode perm (before umask) or replacing it, as [os.WriteFile] does for
+// ordinary files. When it returns nil, the file is complete and can be run.
+// When it fails, it leaves name as it was.
+func WriteExecutable(name string, data []byte, perm os.FileMode) error {
+	f, err := CreateExecutable(name, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Close()
+}
+
+// Name returns the name the file is installed under, as given to
+// CreateExecutable.
+func (f *File) Name() string { return f.name }
+
+// Write writes b to the file, as [os.File.Write] does.
+func (f *File) Write(b []byte) (int, error) {
+	if f.f == nil {
+		return 0, f.closedError("write")
+	}
+	n, err := f.f.Write(b)
+	f.failed(err)
+	return n, err
+}
+
+// WriteString is like Write but writes the contents of s.
+func (f *File) WriteString(s string) (int, error) {
+	if f.f == nil {
+		return 0, f.closedError("write")
+	}
+	n, err := f.f.WriteString(s)
+	f.failed(err)
+	return n, err
+}
+
+// ReadFrom implements [io.ReaderFrom], so that io.Copy from an *os.File
+// uses the kernel's copy, as it does into an *os.File.
+func (f *File) ReadFrom(r io.Reader) (int64, error) {
+	if f.f == nil {
+		return 0, f.closedError("write")
+	}
+	n, err := f.f.ReadFrom(r)
+	f.failed(err)
+	return n, err
+}
+
+// Sync commits the file's contents to stable storage, as [os.File.Sync]
+// does.
+func (f *File) Sync() error {
+	if f.f == nil {
+		return f.closedError("sync")
+	}
+	return f.f.Sync()
+}
+
+// Close installs the file under its name. Before it returns nil, no child
+// process holds a writable copy of the file any more, so it can be run.
+//
+// If a write failed, Close discards the file and returns that error. If
+// a child still holds a writable copy when the retry budget (see
+// [SetRetryBudget]) runs out, Close discards the file and returns an error
+// that satisfies errors.Is(err, syscall.ETXTBSY). Whenever Close fails, it
+// leaves name as it was and removes the temporary file. A second Close
+// returns an error.
+func (f *File) Close() error {
+	if f.f == nil {
+		return f.closedError("close")
+	}
+	file := f.f
+	f.f = nil
+	err := f.werr
+	if err == nil {
+		err = f.closeDrained(file)
+	} else {
+		file.Close()
+		f.releaseForkLock()
+	}
+	if err == nil {
+		err = os.Rename(f.tmp, f.name)
+	}
+	if err != nil {
+		os.Remove(f.tmp)
+	}
+	return err
+}
+
+// Abort discards the file without installing it and leaves name as it
+// was. After Close, or a first Abort, it does nothing and returns nil, so
+// that it can be deferred right after CreateExecutable.
+func (f *File) Abort() error {
+	if f.f == nil {
+		return nil
+	}
+	err := f.f.Close()
+	f.f = nil
+	f.releaseForkLock()
+	if rerr := os.Remove(f.tmp); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// closeDrained closes file and returns once no child holds a copy of it.
+func (f *File) closeDrained(file *os.File) error {
+	drain := f.drainable && lockExclusive(file) == nil
+	var err error
+	switch {
+	case drain:
+		stats.drains.Add(1)
+		err = file.Close()
+	case f.forkLocked:
+		// No Go fork can have copied the descriptor. Taking the gate here
+		// would deadlock: the Starts it waits for wait for ForkLock.
+		err = file.Close()
+	default:
+		stats.gateClose.Add(1)
+		gate.Lock()
+		err = file.Close()
+		gate.Unlock()
+	}
+	f.releaseForkLock()
+	if err != nil || !drain {
+		return err
+	}
+	return f.drain()
+}
+
+// drain waits, polling, until every copy of the writable descriptor is
+// closed: the exclusive flock it held goes away with the last copy, and
+// only then can a new descriptor get a shared one.
+func (f *File) drain() error {
+	rf, err := os.Open(f.tmp)
+	if err != nil {
+		return err
+	}
+	defer rf.Close()
+
+	begin := time.Now()
+	budget := time.Duration(retryBudget.Load())
+	for sleep := firstBackoff; ; sleep = min(2*sleep, maxBackoff) {
+		ok, err := tryLockShared(rf)
+		if ok || err != nil {
+			if sleep != firstBackoff {
+				stats.drainWait.Add(1)
+				stats.waited.Add(int64(time.Since(begin)))
+			}
+			return err
+		}
+		left := budget - time.Since(begin)
+		if left <= 0 {
+			stats.drainWait.Add(1)
+			stats.waited.Add(int64(time.Since(begin)))
+			return fmt.Errorf("safeexec: close %s: another process still holds it open for writing after %v: %w",
+				f.name, time.Since(begin).Round(time.Microsecond), syscall.ETXTBSY)
+		}
+		time.Sleep(min(sleep, left))
+	}
+}
+
+// failed records the first write error, so that Close discards the file.
+func (f *File) failed(err error) {
+	if err != nil && f.werr == nil {
+		f.werr = err
+	}
+}
+
+func (f *File) closedError(op string) error {
+	return &fs.PathError{Op: op, Path: f.name, Err: fs.ErrClosed}
+}
+
+var globalGate atomic.Bool
+
+// SetGlobalGate turns the global gate on or off and reports whether it was
+// on. It is off by default, and it affects Files created after the call.
+//
+// While the global gate is on, every File holds the read side of
+// [syscall.ForkLock] from CreateExecutable to Close, so no fork made by the
+// Go runtime anywhere in the process, plain [os/exec] included, can copy
+// its descriptor. That covers forks the flock drain cannot see through: on
+// network and FUSE filesystems, and off Linux.
+//
+// It has two costs. Every fork in the process, through this package or
+// not, waits while any such File is open, so a slow writer stalls every
+// command the process starts. And a goroutine that starts a command, or
+// waits for one to start, while a File it will close later is open,
+// deadlocks: the fork waits for the Close, which waits for the fork.
+// [Stats.GlobalGateFiles] tells how many Files hold the lock.
+func SetGlobalGate(on bool) (was bool) {
+	return globalGate.Swap(on)
+}
+
+// forkLockHolders counts the Files that hold ForkLock. They share one read
+// lock, taken by the first and released by the last, so that a goroutine
+// can hold two of them: a second RLock would wait behind a fork that waits
+// for the first.
+var forkLockHolders struct {
+	sync.Mutex
+	n int
+}
+
+func acquireForkLock() {
+	forkLockHolders.Lock()
+	if forkLockHolders.n == 0 {
+		syscall.ForkLock.RLock()
+	}
+	forkLockHolders.n++
+	forkLockHolders.Unlock()
+}
+
+func (f *File) releaseForkLock() {
+	if !f.forkLocked {
+		return
+	}
+	f.forkLocked = false
+	forkLockHolders.Lock()
+	forkLockHolders.n--
+	if forkLockHolders.n == 0 {
+		syscall.ForkLock.RUnlock()
+	}
+	forkLockHolders.Unlock()
+}
+
+func globalGateFiles() int {
+	forkLockHolders.Lock()
+	defer forkLockHolders.Unlock()
+	return forkLockHolders.n
+}

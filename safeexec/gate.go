@@ -1,0 +1,151 @@
+package safeexec
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// gate is the fork gate. Every start attempt holds its shared side, so
+// Starts run in parallel. Its exclusive side waits out every attempt in
+// flight, whose children may still hold a copy of a descriptor that is
+// being written: a Start that met ETXTBSY takes it for its retry, and a
+// File whose Close cannot use the flock drain takes it around its close.
+// Nothing holds either side across a sleep or while user code runs.
+var gate sync.RWMutex
+
+// The first sleep of the backoff, and the longest.
+const (
+	firstBackoff = 50 * time.Microsecond
+	maxBackoff   = 50 * time.Millisecond
+)
+
+var retryBudget atomic.Int64 // nanoseconds
+
+func init() { retryBudget.Store(int64(2 * time.Second)) }
+
+// SetRetryBudget sets how long, process-wide, a Start may keep retrying
+// when its executable is busy (ETXTBSY) and how long [File.Close] waits
+// for children to let go of the file. It returns the previous budget. The
+// default is 2s. Zero allows only the one retry under the gate's
+// exclusive side, and no wait in Close. SetRetryBudget panics if d is
+// negative. [Cmd.SetRetryBudget] overrides it for one command.
+func SetRetryBudget(d time.Duration) (was time.Duration) {
+	if d < 0 {
+		panic("safeexec: negative retry budget")
+	}
+	return time.Duration(retryBudget.Swap(int64(d)))
+}
+
+// Stats counts what the gate has done since the process started. The
+// counters only grow.
+type Stats struct {
+	Starts    uint64        // calls to Start (also from Run, Output, CombinedOutput)
+	Attempts  uint64        // start attempts, first ones and retries
+	SlowPaths uint64        // Starts whose first attempt met ETXTBSY
+	Retries   uint64        // attempts after a first one that met ETXTBSY
+	GaveUp    uint64        // Starts that returned ETXTBSY after retrying
+	Drains    uint64        // File.Close calls that used the flock drain
+	DrainWait uint64        // drains that found a child still holding the file
+	GateClose uint64        // File.Close calls that took the gate's exclusive side
+	Waited    time.Duration // time spent in slow paths and drain waits
+
+	// GlobalGateFiles is how many Files hold syscall.ForkLock right now
+	// (see SetGlobalGate); while it is non-zero, no Go fork can start.
+	GlobalGateFiles int
+}
+
+var stats struct {
+	starts, attempts, slowPaths, retries, gaveUp atomic.Uint64
+	drains, drainWait, gateClose                 atomic.Uint64
+	waited                                       atomic.Int64
+}
+
+// ReadStats returns the gate's counters.
+func ReadStats() Stats {
+	return Stats{
+		Starts:          stats.starts.Load(),
+		Attempts:        stats.attempts.Load(),
+		SlowPaths:       stats.slowPaths.Load(),
+		Retries:         stats.retries.Load(),
+		GaveUp:          stats.gaveUp.Load(),
+		Drains:          stats.drains.Load(),
+		DrainWait:       stats.drainWait.Load(),
+		GateClose:       stats.gateClose.Load(),
+		Waited:          time.Duration(stats.waited.Load()),
+		GlobalGateFiles: globalGateFiles(),
+	}
+}
+
+// startGated makes c's first start attempt under the gate's shared side
+// and, if the executable is busy, retries it as the package doc describes.
+func (c *Cmd) startGated() (*exec.Cmd, error) {
+	stats.starts.Add(1)
+	stats.attempts.Add(1)
+	gate.RLock()
+	x, err := c.attempt()
+	gate.RUnlock()
+	if !errors.Is(err, syscall.ETXTBSY) {
+		return x, err
+	}
+	return c.retryBusy(err)
+}
+
+// retryBusy is the slow path: err is the ETXTBSY of the first attempt.
+func (c *Cmd) retryBusy(err error) (*exec.Cmd, error) {
+	stats.slowPaths.Add(1)
+	begin := time.Now()
+	defer func() { stats.waited.Add(int64(time.Since(begin))) }()
+
+	budget := time.Duration(retryBudget.Load())
+	if c.hasBudget {
+		budget = c.budget
+	}
+	var done <-chan struct{}
+	if c.ctx != nil {
+		done = c.ctx.Done()
+	}
+	attempts := 1
+	sleep := firstBackoff
+	for {
+		// The first retry waits out every Start in flight, whose children
+		// may hold our file; later ones wait for other holders to let go.
+		attempts++
+		stats.retries.Add(1)
+		stats.attempts.Add(1)
+		var x *exec.Cmd
+		if attempts == 2 {
+			gate.Lock()
+			x, err = c.attempt()
+			gate.Unlock()
+		} else {
+			gate.RLock()
+			x, err = c.attempt()
+			gate.RUnlock()
+		}
+		if !errors.Is(err, syscall.ETXTBSY) {
+			return x, err
+		}
+		left := budget - time.Since(begin)
+		if left <= 0 {
+			break
+		}
+		t := time.NewTimer(min(sleep, left))
+		select {
+		case <-t.C:
+		case <-done:
+			t.Stop()
+			stats.gaveUp.Add(1)
+			return nil, fmt.Errorf("safeexec: gave up after %d attempts in %v: %w: %w",
+				attempts, time.Since(begin).Round(time.Microsecond), err, c.ctx.Err())
+		}
+		sleep = min(2*sleep, maxBackoff)
+	}
+	stats.gaveUp.Add(1)
+	return nil, fmt.Errorf("safeexec: gave up after %d attempts in %v: %w",
+		attempts, time.Since(begin).Round(time.Microsecond), err)
+}

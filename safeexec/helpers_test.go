@@ -1,0 +1,119 @@
+package safeexec
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// helperEnv marks a run of the test binary as a helper process; its value
+// names the helper to run. The tests run helpers instead of system programs,
+// as os/exec's own tests do, so they need nothing beyond sh and true.
+const helperEnv = "SAFEEXEC_TEST_HELPER"
+
+// helpers holds the helper programs by name. Each test file registers the
+// helpers it uses in an init function. A helper gets the arguments after
+// the program name and returns the exit code.
+var helpers = map[string]func(args []string) int{}
+
+// helpersUsed records which helpers the parent started, so that a clean full
+// run can report helpers nobody uses any more.
+var helpersUsed sync.Map
+
+func TestMain(m *testing.M) {
+	if name := os.Getenv(helperEnv); name != "" {
+		fn := helpers[name]
+		if fn == nil {
+			fmt.Fprintf(os.Stderr, "safeexec test: unknown helper %q\n", name)
+			os.Exit(2)
+		}
+		os.Exit(fn(os.Args[1:]))
+	}
+	// VerifyTestMain exits by itself, so it comes last.
+	goleak.VerifyTestMain(checkHelpers{m})
+}
+
+// checkHelpers fails a clean, unfiltered run that left a helper unused.
+type checkHelpers struct{ m *testing.M }
+
+func (c checkHelpers) Run() int {
+	code := c.m.Run()
+	if code != 0 || flag.Lookup("test.run").Value.String() != "" || testing.Short() {
+		return code
+	}
+	var unused []string
+	for name := range helpers {
+		if _, ok := helpersUsed.Load(name); !ok {
+			unused = append(unused, name)
+		}
+	}
+	if len(unused) > 0 {
+		sort.Strings(unused)
+		fmt.Fprintf(os.Stderr, "FAIL: helpers never used: %v\n", unused)
+		return 1
+	}
+	return code
+}
+
+// helperArgs returns the path, arguments and environment that run the named
+// helper with args, for building an exec.Cmd or a Cmd alike.
+func helperArgs(t testing.TB, name string, args ...string) (path string, argv, env []string) {
+	t.Helper()
+	if helpers[name] == nil {
+		t.Fatalf("no helper named %q", name)
+	}
+	helpersUsed.Store(name, true)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Skipf("requires the test binary's path (%v)", err)
+	}
+	argv = append([]string{exe}, args...)
+	return exe, argv, append(os.Environ(), helperEnv+"="+name)
+}
+
+// helperCommand returns a Cmd that runs the named helper with args.
+func helperCommand(t testing.TB, name string, args ...string) *Cmd {
+	t.Helper()
+	path, argv, env := helperArgs(t, name, args...)
+	return &Cmd{Path: path, Args: argv, Env: env}
+}
+
+// helperExecCommand returns an exec.Cmd that runs the named helper with
+// args, the twin of helperCommand.
+func helperExecCommand(t testing.TB, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	path, argv, env := helperArgs(t, name, args...)
+	return &exec.Cmd{Path: path, Args: argv, Env: env}
+}
+
+// openFDs returns the number of descriptors the process has open.
+func openFDs(t testing.TB) int {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skipf("counting descriptors requires /proc/self/fd (GOOS=%s)", runtime.GOOS)
+	}
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("requires /proc/self/fd (%v)", err)
+	}
+	return len(ents)
+}
+
+// writeScript writes a shell script with body to a new file in dir, with
+// os.WriteFile, and returns its path.
+func writeScript(t testing.TB, dir, name, body string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

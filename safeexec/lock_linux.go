@@ -1,0 +1,55 @@
+package safeexec
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// drainable reports whether the flock drain can be trusted for files in
+// dir. Network and FUSE filesystems may emulate flock with POSIX record
+// locks, which a child's copy of the descriptor does not hold, so there the
+// drain would return at once, whatever the children still hold.
+func drainable(dir string) bool {
+	var st unix.Statfs_t
+	if unix.Statfs(dir, &st) != nil {
+		return false
+	}
+	switch uint32(st.Type) {
+	case unix.NFS_SUPER_MAGIC, unix.SMB_SUPER_MAGIC, unix.SMB2_SUPER_MAGIC,
+		unix.CIFS_SUPER_MAGIC, unix.FUSE_SUPER_MAGIC, unix.V9FS_MAGIC:
+		return false
+	}
+	return true
+}
+
+// lockExclusive takes an exclusive flock on f's open file description,
+// which every child that inherited a copy of f shares.
+func lockExclusive(f *os.File) error {
+	return flock(f, unix.LOCK_EX|unix.LOCK_NB)
+}
+
+// tryLockShared tries to take a shared flock on f without waiting. It
+// reports false while another open file description of the same file holds
+// an exclusive lock.
+func tryLockShared(f *os.File) (bool, error) {
+	err := flock(f, unix.LOCK_SH|unix.LOCK_NB)
+	if err == unix.EWOULDBLOCK {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func flock(f *os.File, how int) error {
+	conn, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	ctlErr := conn.Control(func(fd uintptr) {
+		err = unix.Flock(int(fd), how)
+	})
+	if ctlErr != nil {
+		return ctlErr
+	}
+	return err
+}
