@@ -217,23 +217,24 @@ func (f *File) drain() error {
 
 	begin := time.Now()
 	budget := time.Duration(retryBudget.Load())
-	for sleep := firstBackoff; ; sleep = min(2*sleep, maxBackoff) {
+	for sleep := time.Duration(0); ; sleep = nextBackoff(sleep) {
+		if sleep > 0 {
+			time.Sleep(sleep)
+		}
 		ok, err := tryLockShared(rf)
 		if ok || err != nil {
-			if sleep != firstBackoff {
+			if sleep > 0 {
 				stats.drainWait.Add(1)
 				stats.waited.Add(int64(time.Since(begin)))
 			}
 			return err
 		}
-		left := budget - time.Since(begin)
-		if left <= 0 {
+		if time.Since(begin) >= budget {
 			stats.drainWait.Add(1)
 			stats.waited.Add(int64(time.Since(begin)))
 			return fmt.Errorf("safeexec: close %s: another process still holds it open for writing after %v: %w",
 				f.name, time.Since(begin).Round(time.Microsecond), syscall.ETXTBSY)
 		}
-		time.Sleep(min(sleep, left))
 	}
 }
 

@@ -18,11 +18,13 @@ import (
 // Nothing holds either side across a sleep or while user code runs.
 var gate sync.RWMutex
 
-// The first sleep of the backoff, and the longest.
-const (
-	firstBackoff = 50 * time.Microsecond
-	maxBackoff   = 50 * time.Millisecond
-)
+// nextBackoff returns the sleep that follows one of length d (zero for
+// the first). A child lets go of an inherited descriptor when it finishes
+// its exec, typically within a millisecond, so the first sleeps are short.
+func nextBackoff(d time.Duration) time.Duration {
+	const first, last = 25 * time.Microsecond, 50 * time.Millisecond
+	return min(max(first, 2*d), last)
+}
 
 var retryBudget atomic.Int64 // nanoseconds
 
@@ -41,8 +43,8 @@ func SetRetryBudget(d time.Duration) (was time.Duration) {
 	return time.Duration(retryBudget.Swap(int64(d)))
 }
 
-// Stats counts what the gate has done since the process started. The
-// counters only grow.
+// Stats counts what the gate has done since the process started. All but
+// GlobalGateFiles only grow.
 type Stats struct {
 	Starts    uint64        // calls to Start (also from Run, Output, CombinedOutput)
 	Attempts  uint64        // start attempts, first ones and retries
@@ -60,16 +62,16 @@ type Stats struct {
 }
 
 var stats struct {
-	starts, attempts, slowPaths, retries, gaveUp atomic.Uint64
-	drains, drainWait, gateClose                 atomic.Uint64
-	waited                                       atomic.Int64
+	starts, slowPaths, retries, gaveUp atomic.Uint64
+	drains, drainWait, gateClose       atomic.Uint64
+	waited                             atomic.Int64
 }
 
 // ReadStats returns the gate's counters.
 func ReadStats() Stats {
 	return Stats{
 		Starts:          stats.starts.Load(),
-		Attempts:        stats.attempts.Load(),
+		Attempts:        stats.starts.Load() + stats.retries.Load(),
 		SlowPaths:       stats.slowPaths.Load(),
 		Retries:         stats.retries.Load(),
 		GaveUp:          stats.gaveUp.Load(),
@@ -85,7 +87,6 @@ func ReadStats() Stats {
 // and, if the executable is busy, retries it as the package doc describes.
 func (c *Cmd) startGated() (*exec.Cmd, error) {
 	stats.starts.Add(1)
-	stats.attempts.Add(1)
 	gate.RLock()
 	x, err := c.attempt()
 	gate.RUnlock()
@@ -105,18 +106,11 @@ func (c *Cmd) retryBusy(err error) (*exec.Cmd, error) {
 	if c.hasBudget {
 		budget = c.budget
 	}
-	var done <-chan struct{}
-	if c.ctx != nil {
-		done = c.ctx.Done()
-	}
-	attempts := 1
-	sleep := firstBackoff
-	for {
+	var sleep time.Duration
+	for attempts := 2; ; attempts++ {
 		// The first retry waits out every Start in flight, whose children
 		// may hold our file; later ones wait for other holders to let go.
-		attempts++
 		stats.retries.Add(1)
-		stats.attempts.Add(1)
 		var x *exec.Cmd
 		if attempts == 2 {
 			gate.Lock()
@@ -130,22 +124,33 @@ func (c *Cmd) retryBusy(err error) (*exec.Cmd, error) {
 		if !errors.Is(err, syscall.ETXTBSY) {
 			return x, err
 		}
-		left := budget - time.Since(begin)
-		if left <= 0 {
-			break
+		if left := budget - time.Since(begin); left > 0 {
+			sleep = nextBackoff(sleep)
+			ctxErr := c.pause(min(sleep, left))
+			if ctxErr == nil {
+				continue
+			}
+			err = fmt.Errorf("%w: %w", err, ctxErr)
 		}
-		t := time.NewTimer(min(sleep, left))
-		select {
-		case <-t.C:
-		case <-done:
-			t.Stop()
-			stats.gaveUp.Add(1)
-			return nil, fmt.Errorf("safeexec: gave up after %d attempts in %v: %w: %w",
-				attempts, time.Since(begin).Round(time.Microsecond), err, c.ctx.Err())
-		}
-		sleep = min(2*sleep, maxBackoff)
+		stats.gaveUp.Add(1)
+		return nil, fmt.Errorf("safeexec: gave up after %d attempts in %v: %w",
+			attempts, time.Since(begin).Round(time.Microsecond), err)
 	}
-	stats.gaveUp.Add(1)
-	return nil, fmt.Errorf("safeexec: gave up after %d attempts in %v: %w",
-		attempts, time.Since(begin).Round(time.Microsecond), err)
+}
+
+// pause sleeps for d, or until c's context is done, and then returns the
+// context's error.
+func (c *Cmd) pause(d time.Duration) error {
+	if c.ctx == nil {
+		time.Sleep(d)
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-c.ctx.Done():
+		return c.ctx.Err()
+	}
 }

@@ -1,0 +1,117 @@
+package safeexec_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/forkgate/forkgate/safeexec"
+)
+
+func ExampleCommand() {
+	out, err := safeexec.Command("sh", "-c", "echo hello").Output()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s", out)
+	// Output: hello
+}
+
+func ExampleCommandContext() {
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+
+	// The context kills the shell when it expires.
+	err := safeexec.CommandContext(ctx, "sh", "-c", "while :; do :; done").Run()
+	fmt.Println(err)
+	// Output: signal: killed
+}
+
+func ExampleCmd_Run() {
+	cmd := safeexec.Command("sh", "-c", "exit 3")
+	err := cmd.Run()
+
+	// The error types are os/exec's own.
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		fmt.Println("exit code", exitErr.ExitCode())
+	}
+	// Output: exit code 3
+}
+
+// WriteExecutable writes a file that can be run as soon as it returns, even
+// while other goroutines are starting commands.
+func ExampleWriteExecutable() {
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	stub := filepath.Join(dir, "stub")
+	if err := safeexec.WriteExecutable(stub, []byte("#!/bin/sh\necho stub says $1\n"), 0o755); err != nil {
+		log.Fatal(err)
+	}
+	out, err := safeexec.Command(stub, "hi").Output()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s", out)
+	// Output: stub says hi
+}
+
+// CreateExecutable streams a file into place, here a copy of another
+// executable.
+func ExampleCreateExecutable() {
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	truePath, err := safeexec.LookPath("true")
+	if err != nil {
+		log.Fatal(err)
+	}
+	src, err := os.Open(truePath)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer src.Close()
+
+	f, err := safeexec.CreateExecutable(filepath.Join(dir, "mytrue"), 0o755)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Abort() // discards the file unless Close installed it
+	if _, err := io.Copy(f, src); err != nil {
+		log.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(safeexec.Command(f.Name()).Run())
+	// Output: <nil>
+}
+
+// ReadStats shows what the gate has done, for logs or metrics.
+func ExampleReadStats() {
+	before := safeexec.ReadStats()
+	for range 3 {
+		if err := safeexec.Command("true").Run(); err != nil {
+			log.Fatal(err)
+		}
+	}
+	after := safeexec.ReadStats()
+	fmt.Println("starts:", after.Starts-before.Starts)
+	fmt.Println("slow paths:", after.SlowPaths-before.SlowPaths)
+	// Output:
+	// starts: 3
+	// slow paths: 0
+}
