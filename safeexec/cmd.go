@@ -306,7 +306,9 @@ func (c *Cmd) attempt() (*exec.Cmd, error) {
 		}
 	}
 	err := x.Start()
-	c.Err = x.Err // exec sets Err for an empty Path
+	if c.Path == "" && c.Err == nil {
+		c.Err = x.Err // exec sets Err for an empty Path, and only then
+	}
 	if err != nil {
 		return nil, err
 	}
