@@ -96,8 +96,8 @@ func (c *Cmd) startGated() (*exec.Cmd, error) {
 	return c.retryBusy(err)
 }
 
-// retryBusy is the slow path: err is the ETXTBSY of the first attempt.
-func (c *Cmd) retryBusy(err error) (*exec.Cmd, error) {
+// retryBusy is the slow path: busy is the ETXTBSY of the first attempt.
+func (c *Cmd) retryBusy(busy error) (*exec.Cmd, error) {
 	stats.slowPaths.Add(1)
 	begin := time.Now()
 	defer func() { stats.waited.Add(int64(time.Since(begin))) }()
@@ -112,6 +112,7 @@ func (c *Cmd) retryBusy(err error) (*exec.Cmd, error) {
 		// may hold our file; later ones wait for other holders to let go.
 		stats.retries.Add(1)
 		var x *exec.Cmd
+		var err error
 		if attempts == 2 {
 			gate.Lock()
 			x, err = c.attempt()
@@ -122,20 +123,30 @@ func (c *Cmd) retryBusy(err error) (*exec.Cmd, error) {
 			gate.RUnlock()
 		}
 		if !errors.Is(err, syscall.ETXTBSY) {
+			if err != nil && c.ctx != nil && errors.Is(err, c.ctx.Err()) {
+				// The context ended while the attempt waited for the
+				// gate, and exec did not try: the file was still busy.
+				return nil, gaveUp(attempts-1, begin, fmt.Errorf("%w: %w", busy, err))
+			}
 			return x, err
 		}
-		if left := budget - time.Since(begin); left > 0 {
-			sleep = nextBackoff(sleep)
-			ctxErr := c.pause(min(sleep, left))
-			if ctxErr == nil {
-				continue
-			}
-			err = fmt.Errorf("%w: %w", err, ctxErr)
+		busy = err
+		left := budget - time.Since(begin)
+		if left <= 0 {
+			return nil, gaveUp(attempts, begin, busy)
 		}
-		stats.gaveUp.Add(1)
-		return nil, fmt.Errorf("safeexec: gave up after %d attempts in %v: %w",
-			attempts, time.Since(begin).Round(time.Microsecond), err)
+		sleep = nextBackoff(sleep)
+		if err := c.pause(min(sleep, left)); err != nil {
+			return nil, gaveUp(attempts, begin, fmt.Errorf("%w: %w", busy, err))
+		}
 	}
+}
+
+// gaveUp counts a Start that gave up on a busy file and returns its error.
+func gaveUp(attempts int, begin time.Time, err error) error {
+	stats.gaveUp.Add(1)
+	return fmt.Errorf("safeexec: gave up after %d attempts in %v: %w",
+		attempts, time.Since(begin).Round(time.Microsecond), err)
 }
 
 // pause sleeps for d, or until c's context is done, and then returns the
