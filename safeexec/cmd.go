@@ -136,6 +136,8 @@ type Cmd struct {
 
 	budget    time.Duration // retry budget for ETXTBSY, if hasBudget
 	hasBudget bool
+
+	waitDone chan struct{} // closed by Wait, if closePipesAfterDelay runs
 }
 
 // Aliases for exec's types and errors, so that errors.As and errors.Is
@@ -259,7 +261,41 @@ func (c *Cmd) Start() error {
 	}
 	c.run = x
 	started = true
+	if c.ctx != nil && c.WaitDelay > 0 && len(c.parentIOPipes) > 0 && c.copies() {
+		c.waitDone = make(chan struct{})
+		go closePipesAfterDelay(c.ctx, c.WaitDelay, c.parentIOPipes, c.waitDone)
+	}
 	return nil
+}
+
+// copies reports whether exec copies any of c's standard streams through
+// a goroutine. Then, when WaitDelay expires after the context is done,
+// exec closes the pipes it made, in case an orphaned grandchild holds
+// them (go.dev/issue/23019), and it would close those of StdinPipe,
+// StdoutPipe and StderrPipe too.
+func (c *Cmd) copies() bool {
+	_, in := c.Stdin.(*os.File)
+	_, out := c.Stdout.(*os.File)
+	_, errOut := c.Stderr.(*os.File)
+	return c.Stdin != nil && !in || c.Stdout != nil && !out || c.Stderr != nil && !errOut
+}
+
+// closePipesAfterDelay closes pipes once delay has passed after ctx is
+// done, unless Wait returns first. It stands in for exec's closing of the
+// pipes that belong to the Cmd rather than to one attempt.
+func closePipesAfterDelay(ctx context.Context, delay time.Duration, pipes []io.Closer, waitDone <-chan struct{}) {
+	select {
+	case <-ctx.Done():
+	case <-waitDone:
+		return
+	}
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		closeAll(pipes)
+	case <-waitDone:
+	}
 }
 
 // fields returns an exec.Cmd with c's configuration and no context.
@@ -332,6 +368,9 @@ func (c *Cmd) Wait() error {
 	}
 	err := c.run.Wait()
 	c.ProcessState = c.run.ProcessState
+	if c.waitDone != nil {
+		close(c.waitDone)
+	}
 	closeAll(c.parentIOPipes)
 	c.parentIOPipes = nil
 	return err
