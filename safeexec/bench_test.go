@@ -1,0 +1,203 @@
+package safeexec
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The benchmarks come in pairs, plain os/exec and safeexec, as
+// sub-benchmarks named exec and safeexec, so that benchstat can put them
+// side by side. cmd/racecheck runs the same comparisons with a writer
+// racing the spawners and reports failures too.
+
+// benchScript is the executable the write benchmarks write, the same as
+// writeScript's with the body "exit 0".
+var benchScript = []byte("#!/bin/sh\nexit 0\n")
+
+// benchWays are the two ways to write an executable and start a command.
+var benchWays = []struct {
+	name  string
+	run   func(path string) error
+	write func(path string, data []byte) error
+}{
+	{
+		name:  "exec",
+		run:   func(path string) error { return exec.Command(path).Run() },
+		write: func(path string, data []byte) error { return os.WriteFile(path, data, 0o755) },
+	},
+	{
+		name:  "safeexec",
+		run:   func(path string) error { return Command(path).Run() },
+		write: func(path string, data []byte) error { return WriteExecutable(path, data, 0o755) },
+	},
+}
+
+// truePath returns the path of true, so that no lookup is measured.
+func truePath(b *testing.B) string {
+	b.Helper()
+	path, err := exec.LookPath("true")
+	if err != nil {
+		b.Skipf("requires true (%v)", err)
+	}
+	return path
+}
+
+// BenchmarkStart measures Start and Wait of true: the fast path, with
+// no writer, where safeexec adds one read lock of the gate per Start.
+func BenchmarkStart(b *testing.B) {
+	path := truePath(b)
+	for _, w := range benchWays {
+		b.Run(w.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := w.run(path); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkStartParallel is BenchmarkStart from GOMAXPROCS goroutines,
+// where the gate's read side is shared.
+func BenchmarkStartParallel(b *testing.B) {
+	path := truePath(b)
+	for _, w := range benchWays {
+		b.Run(w.name, func(b *testing.B) {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := w.run(path); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkWriteRun writes a tiny script and runs it, with nothing else
+// starting commands: os.WriteFile against WriteExecutable, whose
+// temporary name, flock drain and rename are the cost measured.
+func BenchmarkWriteRun(b *testing.B) {
+	for _, w := range benchWays {
+		b.Run(w.name, func(b *testing.B) {
+			dir := b.TempDir()
+			path := filepath.Join(dir, "script")
+			for b.Loop() {
+				if w.name == "exec" {
+					writeScript(b, dir, "script", "exit 0") // os.WriteFile
+				} else if err := w.write(path, benchScript); err != nil {
+					b.Fatal(err)
+				}
+				if err := w.run(path); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCloseStorm measures Close of a freshly written executable
+// while two goroutines start true as fast as they can, so that Close
+// often finds a child that still holds the file. Its ns/op is the time
+// of Close alone; drainwait/op is the share of Closes that had to wait
+// for a child, and slowpath/op the share of Starts that met ETXTBSY.
+// The exec variant closes an *os.File, with no wait at all.
+func BenchmarkCloseStorm(b *testing.B) {
+	path := truePath(b)
+	type file interface {
+		Write([]byte) (int, error)
+		Close() error
+	}
+	creates := map[string]func(name string) (file, error){
+		"exec": func(name string) (file, error) {
+			return os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
+		},
+		"safeexec": func(name string) (file, error) {
+			return CreateExecutable(name, 0o755)
+		},
+	}
+	for _, w := range benchWays {
+		create := creates[w.name]
+		b.Run(w.name, func(b *testing.B) {
+			dir := b.TempDir()
+			fds := -1
+			if runtime.GOOS == "linux" {
+				// The first command starts the runtime's poller, whose
+				// descriptors stay open; count after it.
+				if err := w.run(path); err != nil {
+					b.Fatal(err)
+				}
+				fds = openFDs(b)
+			}
+			stop := spawnStorm(b, 2, w.run, path)
+			defer func() {
+				stop()
+				if fds >= 0 {
+					if now := openFDs(b); now > fds {
+						b.Errorf("open descriptors: %d after the storm, want at most %d as before", now, fds)
+					}
+				}
+			}()
+
+			before := ReadStats()
+			var closing time.Duration
+			n := 0
+			for b.Loop() {
+				name := filepath.Join(dir, "x"+strconv.Itoa(n))
+				n++
+				f, err := create(name)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := f.Write(benchScript); err != nil {
+					b.Fatal(err)
+				}
+				t := time.Now()
+				err = f.Close()
+				closing += time.Since(t)
+				if err != nil {
+					b.Fatal(err)
+				}
+				os.Remove(name)
+			}
+			after := ReadStats()
+			b.ReportMetric(float64(closing.Nanoseconds())/float64(n), "ns/op")
+			b.ReportMetric(float64(after.DrainWait-before.DrainWait)/float64(n), "drainwait/op")
+			b.ReportMetric(float64(after.SlowPaths-before.SlowPaths)/float64(n), "slowpath/op")
+		})
+	}
+}
+
+// spawnStorm starts n goroutines that run path with run until the
+// returned function is called, which stops them and waits for them.
+func spawnStorm(b *testing.B, n int, run func(string) error, path string) (stop func()) {
+	b.Helper()
+	var (
+		wg   sync.WaitGroup
+		done atomic.Bool
+	)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !done.Load() {
+				if err := run(path); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	return func() {
+		done.Store(true)
+		wg.Wait()
+	}
+}
