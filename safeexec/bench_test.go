@@ -39,16 +39,6 @@ var benchWays = []struct {
 	},
 }
 
-// truePath returns the path of true, so that no lookup is measured.
-func truePath(b *testing.B) string {
-	b.Helper()
-	path, err := exec.LookPath("true")
-	if err != nil {
-		b.Skipf("requires true (%v)", err)
-	}
-	return path
-}
-
 // BenchmarkStart measures Start and Wait of true: the fast path, with
 // no writer, where safeexec adds one read lock of the gate per Start.
 func BenchmarkStart(b *testing.B) {

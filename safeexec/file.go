@@ -156,7 +156,7 @@ func (f *File) Close() error {
 		f.releaseForkLock()
 	}
 	if err == nil {
-		err = os.Rename(f.tmp, f.name)
+		err = rename(f.tmp, f.name)
 	}
 	if err != nil {
 		os.Remove(f.tmp)
@@ -219,7 +219,7 @@ func (f *File) drain() error {
 	budget := time.Duration(retryBudget.Load())
 	for sleep := time.Duration(0); ; sleep = nextBackoff(sleep) {
 		if sleep > 0 {
-			time.Sleep(sleep)
+			pollSleep(sleep)
 		}
 		ok, err := tryLockShared(rf)
 		if ok || err != nil {

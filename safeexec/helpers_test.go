@@ -117,3 +117,14 @@ func writeScript(t testing.TB, dir, name, body string) string {
 	}
 	return path
 }
+
+// truePath returns the path of true, looked up once here so that callers
+// measure no lookup, or skips.
+func truePath(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("true")
+	if err != nil {
+		t.Skipf("requires true (%v)", err)
+	}
+	return p
+}

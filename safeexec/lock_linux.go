@@ -2,6 +2,7 @@ package safeexec
 
 import (
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -21,6 +22,16 @@ func drainable(dir string) bool {
 		return false
 	}
 	return true
+}
+
+// rename renames oldpath to newpath. os.Rename would first look at
+// newpath, to refuse to replace a directory, which the system call refuses
+// by itself on Linux.
+func rename(oldpath, newpath string) error {
+	if err := unix.Rename(oldpath, newpath); err != nil {
+		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
+	}
+	return nil
 }
 
 // lockExclusive takes an exclusive flock on f's open file description,
@@ -52,4 +63,19 @@ func flock(f *os.File, how int) error {
 		return ctlErr
 	}
 	return err
+}
+
+// pollSleep sleeps for d between two polls of the drain. Below a
+// millisecond it sleeps in the kernel and blocks the thread: when the
+// process is otherwise idle, the runtime's timers wake a goroutine only
+// with millisecond resolution, and a child typically lets go of the file
+// within a few hundred microseconds.
+func pollSleep(d time.Duration) {
+	if d >= time.Millisecond {
+		time.Sleep(d)
+		return
+	}
+	ts := unix.NsecToTimespec(int64(d))
+	for unix.Nanosleep(&ts, &ts) == unix.EINTR {
+	}
 }

@@ -38,16 +38,6 @@ func init() {
 
 const okScript = "#!/bin/sh\nexit 0\n"
 
-// truePath returns the path of true, or skips.
-func truePath(t testing.TB) string {
-	t.Helper()
-	p, err := exec.LookPath("true")
-	if err != nil {
-		t.Skipf("requires true (%v)", err)
-	}
-	return p
-}
-
 // setRetryBudget sets the process-wide budget for the rest of the test.
 func setRetryBudget(t *testing.T, d time.Duration) {
 	was := SetRetryBudget(d)

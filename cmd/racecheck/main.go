@@ -100,6 +100,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -171,10 +172,10 @@ func parseFlags(args []string) (*config, error) {
 		return nil, usageError{"-spawners must not be negative"}
 	}
 	for _, s := range splitList(*scen) {
-		if !contains(allScenarios, s) {
+		if !slices.Contains(allScenarios, s) {
 			return nil, usageError{fmt.Sprintf("unknown scenario %q (want some of %s)", s, strings.Join(allScenarios, ","))}
 		}
-		if !contains(cfg.scenarios, s) {
+		if !slices.Contains(cfg.scenarios, s) {
 			cfg.scenarios = append(cfg.scenarios, s)
 		}
 	}
@@ -185,7 +186,7 @@ func parseFlags(args []string) (*config, error) {
 		if st == nil {
 			return nil, usageError{fmt.Sprintf("unknown strategy %q (want some of %s)", name, strategyNames())}
 		}
-		if !containsStrategy(cfg.strategies, st) {
+		if !slices.Contains(cfg.strategies, st) {
 			cfg.strategies = append(cfg.strategies, st)
 		}
 	}
@@ -205,23 +206,7 @@ func splitList(s string) []string {
 	return list
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
-func containsStrategy(list []*strategy, st *strategy) bool {
-	for _, x := range list {
-		if x == st {
-			return true
-		}
-	}
-	return false
-}
 
 // run runs the scenarios and prints the results; it returns the exit
 // status.

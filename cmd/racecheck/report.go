@@ -233,7 +233,7 @@ func printTable(w io.Writer, rep *report) {
 		cell        func(sr *strategyReport) string
 	}
 	var cols []column
-	has := func(sc string) bool { return contains(rep.Scenarios, sc) }
+	has := func(sc string) bool { return slices.Contains(rep.Scenarios, sc) }
 	storm := func(sc string, get func(*strategyReport) *stormResult, write bool) {
 		group := "S1 storm"
 		if sc == "s2" {
