@@ -206,8 +206,6 @@ func splitList(s string) []string {
 	return list
 }
 
-
-
 // run runs the scenarios and prints the results; it returns the exit
 // status.
 func run(cfg *config) int {
