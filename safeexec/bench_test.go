@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -127,7 +125,7 @@ func BenchmarkCloseStorm(b *testing.B) {
 				}
 				fds = openFDs(b)
 			}
-			stop := spawnStorm(b, 2, w.run, path)
+			_, stop := spawnStorm(b, 2, func() error { return w.run(path) })
 			defer func() {
 				stop()
 				if fds >= 0 {
@@ -163,31 +161,5 @@ func BenchmarkCloseStorm(b *testing.B) {
 			b.ReportMetric(float64(after.DrainWait-before.DrainWait)/float64(n), "drainwait/op")
 			b.ReportMetric(float64(after.SlowPaths-before.SlowPaths)/float64(n), "slowpath/op")
 		})
-	}
-}
-
-// spawnStorm starts n goroutines that run path with run until the
-// returned function is called, which stops them and waits for them.
-func spawnStorm(b *testing.B, n int, run func(string) error, path string) (stop func()) {
-	b.Helper()
-	var (
-		wg   sync.WaitGroup
-		done atomic.Bool
-	)
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for !done.Load() {
-				if err := run(path); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	return func() {
-		done.Store(true)
-		wg.Wait()
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -127,4 +128,54 @@ func truePath(t testing.TB) string {
 		t.Skipf("requires true (%v)", err)
 	}
 	return p
+}
+
+// stormWorkers is how many spawners a storm test runs: GOMAXPROCS, at
+// least 2, as os/exec's TestConcurrentExec scales.
+func stormWorkers() int { return max(2, runtime.GOMAXPROCS(0)) }
+
+// spawnStorm starts n goroutines that call spawn over and over, lined up
+// so that they overlap, and reports the first error of a spawn. stop ends
+// them and returns how many spawns succeeded; the test's cleanup calls it
+// too.
+func spawnStorm(t testing.TB, n int, spawn func() error) (spawned *atomic.Int64, stop func() int64) {
+	t.Helper()
+	var (
+		ready, done sync.WaitGroup
+		quit        = make(chan struct{})
+		failed      atomic.Bool
+	)
+	spawned = new(atomic.Int64)
+	ready.Add(n + 1)
+	done.Add(n)
+	for range n {
+		go func() {
+			defer done.Done()
+			ready.Done()
+			ready.Wait()
+			for {
+				select {
+				case <-quit:
+					return
+				default:
+				}
+				if err := spawn(); err != nil {
+					if !failed.Swap(true) {
+						t.Errorf("spawner: %v", err)
+					}
+					continue
+				}
+				spawned.Add(1)
+			}
+		}()
+	}
+	ready.Done()
+	ready.Wait()
+	var once sync.Once
+	stop = func() int64 {
+		once.Do(func() { close(quit); done.Wait() })
+		return spawned.Load()
+	}
+	t.Cleanup(func() { stop() })
+	return spawned, stop
 }

@@ -22,7 +22,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -175,36 +174,8 @@ type storm struct {
 func (s storm) loop(t *testing.T, cycles int, limit time.Duration) (n, failed int, spawns int64) {
 	t.Helper()
 	dir := t.TempDir()
-	var (
-		ready, done sync.WaitGroup
-		stop        = make(chan struct{})
-		spawnErrs   atomic.Int64
-		spawned     atomic.Int64
-		firstErr    error
-	)
-	workers := max(2, runtime.GOMAXPROCS(0))
-	ready.Add(workers + 1)
-	done.Add(workers)
-	for range workers {
-		go func() {
-			defer done.Done()
-			ready.Done()
-			ready.Wait()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if err := s.spawn(); err != nil && spawnErrs.Add(1) == 1 {
-					t.Errorf("spawner: %v", err)
-				}
-				spawned.Add(1)
-			}
-		}()
-	}
-	ready.Done()
-	ready.Wait()
+	_, stop := spawnStorm(t, stormWorkers(), s.spawn)
+	var firstErr error
 	deadline := time.Now().Add(limit)
 	for n = 0; n < cycles && time.Now().Before(deadline); n++ {
 		path := filepath.Join(dir, "s"+strconv.Itoa(n))
@@ -219,13 +190,12 @@ func (s storm) loop(t *testing.T, cycles int, limit time.Duration) (n, failed in
 			failed++
 		}
 	}
-	close(stop)
-	done.Wait()
+	spawns = stop()
 	if firstErr != nil {
 		t.Logf("first failure: %v", firstErr)
 	}
 	noTemps(t, dir)
-	return n, failed, spawned.Load()
+	return n, failed, spawns
 }
 
 func writeScriptFile(path string) error { return os.WriteFile(path, []byte(okScript), 0o755) }
@@ -388,36 +358,9 @@ func TestSlowWriter(t *testing.T) {
 	}
 	defer f.Abort()
 
-	var (
-		ready, done sync.WaitGroup
-		stop        = make(chan struct{})
-		started     atomic.Int64
-	)
-	workers := max(2, runtime.GOMAXPROCS(0))
-	ready.Add(workers + 1)
-	done.Add(workers)
-	for range workers {
-		go func() {
-			defer done.Done()
-			ready.Done()
-			ready.Wait()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if err := Command(tp).Run(); err != nil {
-					t.Errorf("Run(true) during slow write: %v", err)
-					return
-				}
-				started.Add(1)
-			}
-		}()
-	}
-	defer func() { close(stop); done.Wait() }()
-	ready.Done()
-	ready.Wait()
+	workers := stormWorkers()
+	started, stop := spawnStorm(t, workers, func() error { return Command(tp).Run() })
+	defer stop()
 
 	// Write about 50 KiB over about 1 s.
 	begin := time.Now()
