@@ -214,13 +214,13 @@ func (c *Cmd) SetRetryBudget(d time.Duration) {
 // String returns a human-readable description of c, as
 // [exec.Cmd.String] does. It is intended only for debugging.
 func (c *Cmd) String() string {
-	return c.fields().String()
+	return c.configure(new(exec.Cmd)).String()
 }
 
 // Environ returns a copy of the environment in which the command would be
 // run as it is currently configured, as [exec.Cmd.Environ] does.
 func (c *Cmd) Environ() []string {
-	return c.fields().Environ()
+	return c.configure(new(exec.Cmd)).Environ()
 }
 
 // Run starts the command and waits for it to complete, as [exec.Cmd.Run]
@@ -298,37 +298,26 @@ func closePipesAfterDelay(ctx context.Context, delay time.Duration, pipes []io.C
 	}
 }
 
-// fields returns an exec.Cmd with c's configuration and no context.
-func (c *Cmd) fields() *exec.Cmd {
-	return &exec.Cmd{
-		Path:        c.Path,
-		Args:        c.Args,
-		Env:         c.Env,
-		Dir:         c.Dir,
-		Stdin:       c.Stdin,
-		Stdout:      c.Stdout,
-		Stderr:      c.Stderr,
-		ExtraFiles:  c.ExtraFiles,
-		SysProcAttr: c.SysProcAttr,
-		Err:         c.Err,
-		WaitDelay:   c.WaitDelay,
-	}
+// configure copies c's configuration into x and returns x.
+func (c *Cmd) configure(x *exec.Cmd) *exec.Cmd {
+	x.Path, x.Args, x.Err = c.Path, c.Args, c.Err
+	x.Env, x.Dir, x.SysProcAttr, x.WaitDelay = c.Env, c.Dir, c.SysProcAttr, c.WaitDelay
+	x.Stdin, x.Stdout, x.Stderr, x.ExtraFiles = c.Stdin, c.Stdout, c.Stderr, c.ExtraFiles
+	return x
 }
 
 // attempt makes one start attempt with a fresh exec.Cmd, so that it can be
 // repeated: an exec.Cmd cannot be started twice, even after a failed Start.
 // It is the one place where a process is started, and the gate wraps it.
 func (c *Cmd) attempt() (*exec.Cmd, error) {
-	x := c.fields()
+	var x *exec.Cmd
 	if c.ctx != nil {
 		// CommandContext is the only way to give an exec.Cmd a context.
-		// The name has a separator, so it skips LookPath; c's fields
-		// replace everything it sets.
-		y := exec.CommandContext(c.ctx, "/")
-		y.Path, y.Args, y.Err = x.Path, x.Args, x.Err
-		y.Env, y.Dir, y.SysProcAttr, y.WaitDelay = x.Env, x.Dir, x.SysProcAttr, x.WaitDelay
-		y.Stdin, y.Stdout, y.Stderr, y.ExtraFiles = x.Stdin, x.Stdout, x.Stderr, x.ExtraFiles
-		x = y
+		// The name has a separator, so it skips LookPath; configure
+		// replaces everything it sets but Cancel, set below.
+		x = c.configure(exec.CommandContext(c.ctx, "/"))
+	} else {
+		x = c.configure(new(exec.Cmd))
 	}
 	x.Cancel = nil
 	var started chan struct{}
