@@ -49,6 +49,9 @@ func CreateExecutable(name string, perm os.FileMode) (*File, error) {
 	if dir == "" {
 		dir = "."
 	}
+	if len(base) > 200 {
+		base = base[:200] // room for the suffix within a name's 255 bytes
+	}
 	f := &File{name: name, drainable: drainable(dir)}
 	if globalGate.Load() {
 		acquireForkLock()

@@ -338,3 +338,18 @@ func TestCreateExecutableErrors(t *testing.T) {
 	noTemps(t, dir)
 	noTemps(t, sub)
 }
+
+// TestLongName writes a file whose name is as long as a name may be: the
+// temporary name beside it must fit too.
+func TestLongName(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, strings.Repeat("n", 255))
+	if err := WriteExecutable(path, []byte(okScript), 0o755); err != nil {
+		t.Fatalf("WriteExecutable(<255-byte name>) = %v, want nil", err)
+	}
+	if err := Command(path).Run(); err != nil {
+		t.Errorf("running it: %v", err)
+	}
+	noTemps(t, dir)
+}
