@@ -220,7 +220,7 @@ func (f *File) drain() error {
 
 	begin := time.Now()
 	budget := time.Duration(retryBudget.Load())
-	for sleep := time.Duration(0); ; sleep = nextBackoff(sleep) {
+	for sleep := time.Duration(0); ; sleep = drainBackoff(sleep, time.Since(begin)) {
 		if sleep > 0 {
 			pollSleep(sleep)
 		}
@@ -239,6 +239,17 @@ func (f *File) drain() error {
 				f.name, time.Since(begin).Round(time.Microsecond), syscall.ETXTBSY)
 		}
 	}
+}
+
+// drainBackoff returns the sleep of the drain after one of length d, when
+// it has waited for elapsed. A child lets go of the file when its exec
+// completes, usually within a millisecond or two, so until then the drain
+// polls at a steady short interval rather than overshoot by doubling.
+func drainBackoff(d, elapsed time.Duration) time.Duration {
+	if elapsed < 2*time.Millisecond {
+		return 25 * time.Microsecond
+	}
+	return nextBackoff(d)
 }
 
 // failed records the first write error, so that Close discards the file.
