@@ -125,7 +125,7 @@ type Cmd struct {
 	WaitDelay time.Duration
 
 	ctx         context.Context
-	startCalled atomic.Bool
+	startCalled int32     // not atomic.Bool, which vet's copylocks flags (go.dev/issue/77075)
 	run         *exec.Cmd // the attempt that started, for Wait
 
 	// The pipes made by StdinPipe, StdoutPipe and StderrPipe belong to
@@ -138,6 +138,7 @@ type Cmd struct {
 	hasBudget bool
 
 	waitDone chan struct{} // closed by Wait, if closePipesAfterDelay runs
+	copying  *atomic.Int32 // exec's copies still running, for closePipesAfterDelay
 }
 
 // Aliases for exec's types and errors, so that errors.As and errors.Is
@@ -214,13 +215,15 @@ func (c *Cmd) SetRetryBudget(d time.Duration) {
 // String returns a human-readable description of c, as
 // [exec.Cmd.String] does. It is intended only for debugging.
 func (c *Cmd) String() string {
-	return c.configure(new(exec.Cmd)).String()
+	// Only the fields exec's String reads: Start or Output may be writing
+	// the others (go.dev/issue/62596).
+	return (&exec.Cmd{Path: c.Path, Args: c.Args, Err: c.Err}).String()
 }
 
 // Environ returns a copy of the environment in which the command would be
 // run as it is currently configured, as [exec.Cmd.Environ] does.
 func (c *Cmd) Environ() []string {
-	return c.configure(new(exec.Cmd)).Environ()
+	return (&exec.Cmd{Path: c.Path, Env: c.Env, Dir: c.Dir, SysProcAttr: c.SysProcAttr}).Environ()
 }
 
 // Run starts the command and waits for it to complete, as [exec.Cmd.Run]
@@ -242,7 +245,7 @@ func (c *Cmd) Run() error {
 func (c *Cmd) Start() error {
 	// As in exec, a second Start fails even if the first did not start a
 	// process, and it must not close the pipes of the first.
-	if c.startCalled.Swap(true) {
+	if atomic.SwapInt32(&c.startCalled, 1) != 0 {
 		return errors.New("exec: already started")
 	}
 	started := false
@@ -261,41 +264,11 @@ func (c *Cmd) Start() error {
 	}
 	c.run = x
 	started = true
-	if c.ctx != nil && c.WaitDelay > 0 && len(c.parentIOPipes) > 0 && c.copies() {
+	if c.copying != nil {
 		c.waitDone = make(chan struct{})
-		go closePipesAfterDelay(c.ctx, c.WaitDelay, c.parentIOPipes, c.waitDone)
+		go closePipesAfterDelay(c.ctx, c.WaitDelay, c.parentIOPipes, c.waitDone, c.copying)
 	}
 	return nil
-}
-
-// copies reports whether exec copies any of c's standard streams through
-// a goroutine. Then, when WaitDelay expires after the context is done,
-// exec closes the pipes it made, in case an orphaned grandchild holds
-// them (go.dev/issue/23019), and it would close those of StdinPipe,
-// StdoutPipe and StderrPipe too.
-func (c *Cmd) copies() bool {
-	_, in := c.Stdin.(*os.File)
-	_, out := c.Stdout.(*os.File)
-	_, errOut := c.Stderr.(*os.File)
-	return c.Stdin != nil && !in || c.Stdout != nil && !out || c.Stderr != nil && !errOut
-}
-
-// closePipesAfterDelay closes pipes once delay has passed after ctx is
-// done, unless Wait returns first. It stands in for exec's closing of the
-// pipes that belong to the Cmd rather than to one attempt.
-func closePipesAfterDelay(ctx context.Context, delay time.Duration, pipes []io.Closer, waitDone <-chan struct{}) {
-	select {
-	case <-ctx.Done():
-	case <-waitDone:
-		return
-	}
-	t := time.NewTimer(delay)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		closeAll(pipes)
-	case <-waitDone:
-	}
 }
 
 // configure copies c's configuration into x and returns x.
@@ -313,13 +286,17 @@ func (c *Cmd) attempt() (*exec.Cmd, error) {
 	var x *exec.Cmd
 	if c.ctx != nil {
 		// CommandContext is the only way to give an exec.Cmd a context.
-		// The name has a separator, so it skips LookPath; configure
+		// An empty name skips LookPath (filepath.Base("") is "."); configure
 		// replaces everything it sets but Cancel, set below.
-		x = c.configure(exec.CommandContext(c.ctx, "/"))
+		x = c.configure(exec.CommandContext(c.ctx, ""))
 	} else {
 		x = c.configure(new(exec.Cmd))
 	}
 	x.Cancel = nil
+	var copying *atomic.Int32
+	if c.ctx != nil && c.WaitDelay > 0 && len(c.parentIOPipes) > 0 {
+		copying = countCopies(x)
+	}
 	var started chan struct{}
 	if cancel := c.Cancel; cancel != nil {
 		// exec may call Cancel as soon as its Start returns; the user's
@@ -338,6 +315,7 @@ func (c *Cmd) attempt() (*exec.Cmd, error) {
 		return nil, err
 	}
 	c.Process = x.Process
+	c.copying = copying
 	if started != nil {
 		close(started)
 	}

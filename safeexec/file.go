@@ -22,17 +22,21 @@ import (
 // directory, so nobody can run a half-written file, and a running program
 // can be replaced. Close makes sure that no child process still holds a
 // writable copy of the file, so that running it cannot fail with ETXTBSY
-// because of this process's forks (see the package documentation).
+// because of this process's forks; where the flock drain cannot be used,
+// only children of Starts made through this package are waited for (see
+// the package documentation).
 //
 // A File is not safe for concurrent use: its methods must not be called
 // from more than one goroutine at a time.
 type File struct {
-	f          *os.File // the temporary file, or nil once closed
-	name       string   // where Close installs it
-	tmp        string   // the temporary name
-	werr       error    // the first failed write; Close then discards the file
-	drainable  bool     // whether Close may trust the flock drain
-	forkLocked bool     // whether the File holds syscall.ForkLock's read side
+	f          *os.File    // the temporary file, or nil once closed
+	name       string      // where Close installs it
+	tmp        string      // the temporary name
+	werr       error       // the first failed write; Close then discards the file
+	drainable  bool        // whether Close may trust the flock drain
+	forkLocked bool        // whether the File holds syscall.ForkLock's read side
+	chmod      bool        // whether Close must set mode: perm lacks owner read
+	mode       os.FileMode // then, the mode Close sets: perm &^ umask
 }
 
 // CreateExecutable creates an executable file that is installed as name,
@@ -42,7 +46,7 @@ type File struct {
 //
 // CreateExecutable does not wait for anything, unless [SetGlobalGate] is on.
 func CreateExecutable(name string, perm os.FileMode) (*File, error) {
-	if fi, err := os.Stat(name); err == nil && fi.IsDir() {
+	if fi, err := os.Lstat(name); err == nil && fi.IsDir() {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.EISDIR}
 	}
 	dir, base := filepath.Split(name)
@@ -54,14 +58,22 @@ func CreateExecutable(name string, perm os.FileMode) (*File, error) {
 	}
 	f := &File{name: name, drainable: drainable(dir)}
 	if globalGate.Load() {
-		acquireForkLock()
+		joinForkLock()
 		f.forkLocked = true
 	}
 	for range 100 {
 		f.tmp = filepath.Join(dir, "."+base+".safeexec-"+strconv.FormatUint(rand.Uint64(), 36))
-		file, err := os.OpenFile(f.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+		// The owner may read the file until Close: the drain reopens it
+		// read-only. Close gives it perm back.
+		file, err := os.OpenFile(f.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm|0o400)
 		if err == nil {
 			f.f = file
+			if perm&0o400 == 0 {
+				f.chmod, f.mode = true, perm
+				if fi, err := file.Stat(); err == nil {
+					f.mode = fi.Mode() &^ 0o400 // perm &^ umask
+				}
+			}
 			return f, nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
@@ -128,16 +140,21 @@ func (f *File) ReadFrom(r io.Reader) (int64, error) {
 }
 
 // Sync commits the file's contents to stable storage, as [os.File.Sync]
-// does.
+// does. If it fails, Close discards the file, as after a failed write.
 func (f *File) Sync() error {
 	if f.f == nil {
 		return f.closedError("sync")
 	}
-	return f.f.Sync()
+	err := f.f.Sync()
+	f.failed(err)
+	return err
 }
 
-// Close installs the file under its name. Before it returns nil, no child
-// process holds a writable copy of the file any more, so it can be run.
+// Close installs the file under its name. Before it returns nil, it makes
+// sure that no child process holds a writable copy of the file any more,
+// so that it can be run: with the flock drain, children of any fork of the
+// process; where the drain cannot be used, children of Starts made through
+// this package (see the package documentation).
 //
 // If a write failed, Close discards the file and returns that error. If
 // a child still holds a writable copy when the retry budget (see
@@ -157,6 +174,9 @@ func (f *File) Close() error {
 	} else {
 		file.Close()
 		f.releaseForkLock()
+	}
+	if err == nil && f.chmod {
+		err = os.Chmod(f.tmp, f.mode)
 	}
 	if err == nil {
 		err = rename(f.tmp, f.name)
@@ -195,6 +215,11 @@ func (f *File) closeDrained(file *os.File) error {
 		// No Go fork can have copied the descriptor. Taking the gate here
 		// would deadlock: the Starts it waits for wait for ForkLock.
 		err = file.Close()
+	case joinHeldForkLock():
+		// Another File holds ForkLock, so no Go fork is in flight and none
+		// can start; the gate would wait for Starts that wait for it.
+		err = file.Close()
+		leaveForkLock()
 	default:
 		stats.gateClose.Add(1)
 		gate.Lock()
@@ -225,12 +250,20 @@ func (f *File) drain() error {
 			pollSleep(sleep)
 		}
 		ok, err := tryLockShared(rf)
-		if ok || err != nil {
+		if err != nil {
+			// The descriptor is closed already; waiting out the Starts in
+			// flight is what the gate's exclusive side would have done.
+			stats.gateClose.Add(1)
+			gate.Lock()
+			gate.Unlock()
+			return nil
+		}
+		if ok {
 			if sleep > 0 {
 				stats.drainWait.Add(1)
 				stats.waited.Add(int64(time.Since(begin)))
 			}
-			return err
+			return nil
 		}
 		if time.Since(begin) >= budget {
 			stats.drainWait.Add(1)
@@ -279,7 +312,9 @@ var globalGate atomic.Bool
 // command the process starts. And a goroutine that starts a command, or
 // waits for one to start, while a File it will close later is open,
 // deadlocks: the fork waits for the Close, which waits for the fork.
-// [Stats.GlobalGateFiles] tells how many Files hold the lock.
+// A Start that meets ETXTBSY meanwhile waits with them, beyond its retry
+// budget, and a File that is never closed or aborted stops every fork for
+// good. [Stats.GlobalGateFiles] tells how many Files hold the lock.
 func SetGlobalGate(on bool) (was bool) {
 	return globalGate.Swap(on)
 }
@@ -293,7 +328,9 @@ var forkLockHolders struct {
 	n int
 }
 
-func acquireForkLock() {
+// joinForkLock takes a share of the read lock on ForkLock, taking the lock
+// if no File holds it.
+func joinForkLock() {
 	forkLockHolders.Lock()
 	if forkLockHolders.n == 0 {
 		syscall.ForkLock.RLock()
@@ -302,17 +339,35 @@ func acquireForkLock() {
 	forkLockHolders.Unlock()
 }
 
+// releaseForkLock gives up f's share of the read lock on ForkLock, if any.
 func (f *File) releaseForkLock() {
-	if !f.forkLocked {
-		return
+	if f.forkLocked {
+		f.forkLocked = false
+		leaveForkLock()
 	}
-	f.forkLocked = false
+}
+
+// leaveForkLock gives up a share of the read lock on ForkLock, releasing
+// the lock with the last share.
+func leaveForkLock() {
 	forkLockHolders.Lock()
 	forkLockHolders.n--
 	if forkLockHolders.n == 0 {
 		syscall.ForkLock.RUnlock()
 	}
 	forkLockHolders.Unlock()
+}
+
+// joinHeldForkLock takes a share of the read lock on ForkLock if a File
+// holds it, and reports whether it did.
+func joinHeldForkLock() bool {
+	forkLockHolders.Lock()
+	defer forkLockHolders.Unlock()
+	if forkLockHolders.n == 0 {
+		return false
+	}
+	forkLockHolders.n++
+	return true
 }
 
 func globalGateFiles() int {

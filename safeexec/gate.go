@@ -152,6 +152,15 @@ func gaveUp(attempts int, begin time.Time, err error) error {
 // pause sleeps for d, or until c's context is done, and then returns the
 // context's error.
 func (c *Cmd) pause(d time.Duration) error {
+	if d < time.Millisecond {
+		// The runtime's timers have about 1ms resolution in an idle
+		// process (see pollSleep); the short sleeps must be short.
+		pollSleep(d)
+		if c.ctx != nil {
+			return c.ctx.Err()
+		}
+		return nil
+	}
 	if c.ctx == nil {
 		time.Sleep(d)
 		return nil
