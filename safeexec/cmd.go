@@ -36,8 +36,9 @@
 // exclusive flock on the descriptor, closes it, and waits for a shared flock
 // on a read-only reopen, which it gets only when every copy of the writable
 // description is closed. Where flock cannot be trusted (network and FUSE
-// filesystems, and every system other than Linux) Close takes the gate's
-// exclusive side instead, which covers Starts made through this package only.
+// filesystems, and every system other than Linux) Close instead takes the
+// gate's exclusive side after closing, to wait out the Starts in flight;
+// that covers Starts made through this package only.
 //
 // The gate does not cover forks made from C code, other processes that open
 // the file for writing, or programs that run the file through plain os/exec

@@ -7,6 +7,7 @@ package safeexec
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -52,13 +53,92 @@ func TestErrorsAsIs(t *testing.T) {
 // it.
 func TestStringDuringStart(t *testing.T) {
 	t.Parallel()
-	c := quickHelper(t, "echo")
-	done := make(chan string)
-	go func() { done <- c.String() }()
-	if err := c.Run(); err != nil {
-		t.Errorf("Run() = %v, want nil", err)
+	for _, method := range []string{"Run", "Output", "CombinedOutput"} {
+		c := quickHelper(t, "echo")
+		done := make(chan string)
+		go func() { done <- c.String() + fmt.Sprint(c.Environ()) }()
+		var err error
+		switch method {
+		case "Run":
+			err = c.Run()
+		case "Output":
+			_, err = c.Output()
+		case "CombinedOutput":
+			_, err = c.CombinedOutput()
+		}
+		if err != nil {
+			t.Errorf("%s() = %v, want nil", method, err)
+		}
+		<-done
 	}
-	<-done
+}
+
+// TestWaitDelayKeepsFinishedPipes cancels a command whose copies by exec
+// have all finished, then reads its StdoutPipe after WaitDelay: exec
+// closes the pipes it made only if a copy is still running then, so the
+// output the command wrote is still there to read.
+func TestWaitDelayKeepsFinishedPipes(t *testing.T) {
+	t.Parallel()
+	path, argv, env := helperArgs(t, "cat")
+	const delay = 100 * time.Millisecond
+	for _, p := range pkgs {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		c := p.commandContext(ctx, path, argv[1:]...)
+		*c.Env = quickExit(env)
+		stderr := &copyDone{done: make(chan struct{})}
+		*c.Stderr = stderr // copied by exec until cat is killed
+		*c.WaitDelay = delay
+		stdin, err := c.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdout, err := c.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Start(); err != nil {
+			t.Fatalf("%s: Start: %v", p.name, err)
+		}
+		io.WriteString(stdin, "hello\n")
+		line := make([]byte, len("hello\n"))
+		if _, err := io.ReadFull(stdout, line); err != nil {
+			t.Fatalf("%s: reading the echo: %v", p.name, err)
+		}
+		cancelled := time.Now()
+		cancel()
+		select {
+		case <-stderr.done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the copy of stderr did not end within 10s of the kill", p.name)
+		}
+		if time.Since(cancelled) > delay/2 {
+			t.Logf("%s: the copy ended %v after the kill, too close to WaitDelay to tell", p.name, time.Since(cancelled))
+			c.Wait()
+			continue
+		}
+		// A slow reader: past WaitDelay, whose end no event signals.
+		time.Sleep(time.Until(cancelled.Add(3 * delay)))
+		got, err := io.ReadAll(stdout)
+		if len(got) != 0 || err != nil {
+			t.Errorf("%s: ReadAll(StdoutPipe) after WaitDelay = %q, %v; want \"\", nil", p.name, got, err)
+		}
+		if err := c.Wait(); err == nil {
+			t.Errorf("%s: Wait() = nil, want the kill", p.name)
+		}
+	}
+}
+
+// copyDone is a writer that tells when a copy into it ends: io.Copy hands
+// the copy to ReadFrom.
+type copyDone struct {
+	strings.Builder
+	done chan struct{}
+}
+
+func (w *copyDone) ReadFrom(r io.Reader) (int64, error) {
+	defer close(w.done)
+	return io.Copy(&w.Builder, r)
 }
 
 // TestCancelSeesProcess is a hammer test: a Cancel that reads the Cmd's

@@ -206,31 +206,33 @@ func (f *File) Abort() error {
 // closeDrained closes file and returns once no child holds a copy of it.
 func (f *File) closeDrained(file *os.File) error {
 	drain := f.drainable && lockExclusive(file) == nil
-	var err error
-	switch {
-	case drain:
-		stats.drains.Add(1)
-		err = file.Close()
-	case f.forkLocked:
-		// No Go fork can have copied the descriptor. Taking the gate here
-		// would deadlock: the Starts it waits for wait for ForkLock.
-		err = file.Close()
-	case joinHeldForkLock():
-		// Another File holds ForkLock, so no Go fork is in flight and none
-		// can start; the gate would wait for Starts that wait for it.
-		err = file.Close()
-		leaveForkLock()
-	default:
-		stats.gateClose.Add(1)
-		gate.Lock()
-		err = file.Close()
-		gate.Unlock()
+	err := file.Close()
+	if !drain && !f.forkLocked {
+		// No fork can copy the descriptor any more, but a Start in
+		// flight may have copied it already.
+		waitOutStarts()
 	}
 	f.releaseForkLock()
 	if err != nil || !drain {
 		return err
 	}
+	stats.drains.Add(1)
 	return f.drain()
+}
+
+// waitOutStarts returns once every Start that was in flight when it was
+// called has returned, by taking the gate's exclusive side. While a File
+// holds ForkLock, no Go fork is in flight and the gate must not be taken:
+// the Starts it would wait for wait for that File.
+func waitOutStarts() {
+	stats.gateClose.Add(1)
+	if joinHeldForkLock() {
+		leaveForkLock()
+		return
+	}
+	gate.Lock()
+	//lint:ignore SA2001 the lock is a barrier: holding it proves the Starts ended
+	gate.Unlock()
 }
 
 // drain waits, polling, until every copy of the writable descriptor is
@@ -251,11 +253,7 @@ func (f *File) drain() error {
 		}
 		ok, err := tryLockShared(rf)
 		if err != nil {
-			// The descriptor is closed already; waiting out the Starts in
-			// flight is what the gate's exclusive side would have done.
-			stats.gateClose.Add(1)
-			gate.Lock()
-			gate.Unlock()
+			waitOutStarts() // flock failed: fall back to the gate
 			return nil
 		}
 		if ok {

@@ -5,6 +5,7 @@ package safeexec
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -350,6 +351,31 @@ func TestLongName(t *testing.T) {
 	}
 	if err := Command(path).Run(); err != nil {
 		t.Errorf("running it: %v", err)
+	}
+	noTemps(t, dir)
+}
+
+// TestExecuteOnly writes files whose mode lets the owner execute but not
+// read them. Close reopens the file read-only to drain it, so it creates
+// the file readable and sets the mode last; as root, which CI runs as,
+// only the final mode tells.
+func TestExecuteOnly(t *testing.T) {
+	t.Parallel()
+	mask := umask(t)
+	dir := t.TempDir()
+	for _, perm := range []os.FileMode{0o100, 0o111, 0o311, 0o111 | os.ModeSetuid} {
+		path := filepath.Join(dir, fmt.Sprintf("x%o", uint32(perm)))
+		if err := WriteExecutable(path, []byte(okScript), perm); err != nil {
+			t.Fatalf("WriteExecutable(%o) = %v, want nil", perm, err)
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := perm &^ mask
+		if got := fi.Mode() & (os.ModePerm | os.ModeSetuid); got != want&(os.ModePerm|os.ModeSetuid) {
+			t.Errorf("WriteExecutable(%o): mode %v, want %v", perm, got, want)
+		}
 	}
 	noTemps(t, dir)
 }

@@ -14,7 +14,8 @@ import (
 // Starts run in parallel. Its exclusive side waits out every attempt in
 // flight, whose children may still hold a copy of a descriptor that is
 // being written: a Start that met ETXTBSY takes it for its retry, and a
-// File whose Close cannot use the flock drain takes it around its close.
+// File whose Close cannot use the flock drain takes it, right after it
+// closes its descriptor, to wait out the Starts that may have copied it.
 // Nothing holds either side across a sleep or while user code runs.
 var gate sync.RWMutex
 
@@ -53,7 +54,7 @@ type Stats struct {
 	GaveUp    uint64        // Starts that returned ETXTBSY after retrying
 	Drains    uint64        // File.Close calls that used the flock drain
 	DrainWait uint64        // drains that found a child still holding the file
-	GateClose uint64        // File.Close calls that took the gate's exclusive side
+	GateClose uint64        // File.Close calls that waited out Starts instead of draining
 	Waited    time.Duration // time spent in slow paths and drain waits
 
 	// GlobalGateFiles is how many Files hold syscall.ForkLock right now

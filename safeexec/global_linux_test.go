@@ -171,6 +171,56 @@ func TestGlobalGateTwoFiles(t *testing.T) {
 	}
 }
 
+// TestGlobalGateMixedFiles closes a File made before the global gate was
+// turned on, on the gate path (as on NFS), while a File made after it
+// holds ForkLock and a safeexec Start waits for ForkLock under the gate's
+// shared side. Taking the gate's exclusive side there would wait for that
+// Start, which waits for the second File: a deadlock no doc mentions.
+func TestGlobalGateMixedFiles(t *testing.T) {
+	tp := truePath(t)
+	dir := t.TempDir()
+	setGlobalGate(t, false)
+	old, err := CreateExecutable(filepath.Join(dir, "old"), 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Abort()
+	old.drainable = false // as drainable reports for NFS, FUSE, 9p
+	setGlobalGate(t, true)
+	held, err := CreateExecutable(filepath.Join(dir, "held"), 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Abort()
+
+	done := make(chan error, 1)
+	go func() { done <- Command(tp).Run() }()
+	waitUntil(t, "a safeexec Start waits for ForkLock", func() bool {
+		return blockedIn("syscall.acquireForkLock", "sync.RWMutex.Lock", "semacquire")
+	})
+	within(t, 10*time.Second, "Close of the older File", func() {
+		old.WriteString(okScript)
+		if err := old.Close(); err != nil {
+			t.Errorf("Close(old): %v", err)
+		}
+	})
+	held.WriteString(okScript)
+	if err := held.Close(); err != nil {
+		t.Errorf("Close(held): %v", err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Command(true).Run(): %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("Start still blocked 10s after both Closes")
+	}
+	if err := Command(filepath.Join(dir, "old")).Run(); err != nil {
+		t.Errorf("Run(old): %v", err)
+	}
+}
+
 // TestGlobalGateDeadlock proves the documented deadlock of the global gate,
 // a goroutine that starts a command while its own File is open, in a child
 // process that it kills.
@@ -237,6 +287,9 @@ func TestGlobalGateDeadlock(t *testing.T) {
 
 	c, lines = child("on")
 	waitLine(lines, "holding")
+	// The child sees its own goroutine wait for ForkLock, which the File
+	// it holds keeps: that, not silence, proves the deadlock.
+	waitLine(lines, "blocked in acquireForkLock")
 	exited := make(chan error, 1)
 	go func() {
 		for l := range lines {
@@ -249,7 +302,7 @@ func TestGlobalGateDeadlock(t *testing.T) {
 	select {
 	case err := <-exited:
 		t.Fatalf("child with the global gate exited by itself (%v), want it deadlocked", err)
-	case <-time.After(time.Second):
+	case <-time.After(100 * time.Millisecond):
 	}
 	c.Process.Kill()
 	err = <-exited
@@ -272,7 +325,22 @@ func TestGlobalGateDeadlockChild(t *testing.T) {
 	}
 	defer f.Abort()
 	fmt.Println("holding")
+	stop := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for !blockedIn("syscall.acquireForkLock", "sync.RWMutex.Lock", "semacquire") {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+		fmt.Println("blocked in acquireForkLock")
+	}()
 	// With the gate on, this fork waits for the Close below, forever.
 	err = Command("true").Run()
+	close(stop)
+	<-watched
 	fmt.Printf("ran: %v\n", err)
 }

@@ -212,7 +212,7 @@ func stormCycles() (int, time.Duration) {
 	if testing.Short() {
 		return 200, 10 * time.Second
 	}
-	return 2000, 40 * time.Second
+	return 2000, 90 * time.Second
 }
 
 // minStormCycles is the least a storm cut short by its deadline must run

@@ -60,6 +60,8 @@ func TestRunShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every scenario; skipped with -short")
 	}
+	defer func(d time.Duration) { probeTimeout = d }(probeTimeout)
+	probeTimeout = 30 * time.Second
 	cfg, err := parseFlags([]string{"-duration", "100ms", "-rounds", "1", "-dir", t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

@@ -20,10 +20,14 @@ import (
 // set to the probe's name, with "+global" for the global gate, and
 // probeDirEnv set to the directory to write in.
 const (
-	probeEnv     = "RACECHECK_PROBE"
-	probeDirEnv  = "RACECHECK_PROBE_DIR"
-	probeTimeout = 3 * time.Second
+	probeEnv    = "RACECHECK_PROBE"
+	probeDirEnv = "RACECHECK_PROBE_DIR"
 )
+
+// probeTimeout is how long a probe may run before it counts as hung. The
+// tests raise it, so that a probe slowed by a loaded machine is not taken
+// for a deadlock.
+var probeTimeout = 3 * time.Second
 
 // probe is a deadlock probe.
 type probe struct {
