@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -375,6 +376,51 @@ func TestExecuteOnly(t *testing.T) {
 		want := perm &^ mask
 		if got := fi.Mode() & (os.ModePerm | os.ModeSetuid); got != want&(os.ModePerm|os.ModeSetuid) {
 			t.Errorf("WriteExecutable(%o): mode %v, want %v", perm, got, want)
+		}
+	}
+	noTemps(t, dir)
+}
+
+// TestCopyBuiltBinary builds testdata/hello.go, copies the binary into
+// place with io.Copy into a File (the kernel's copy, through ReadFrom)
+// while spawners run, and runs the copy at once, as a tool installer would.
+func TestCopyBuiltBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program; skipped with -short")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("requires the go command (%v)", err)
+	}
+	dir := t.TempDir()
+	built := filepath.Join(dir, "hello-built")
+	if out, err := exec.Command(goTool, "build", "-o", built, filepath.Join("..", "testdata", "hello.go")).CombinedOutput(); err != nil {
+		t.Fatalf("go build testdata/hello.go: %v\n%s", err, out)
+	}
+	tp := truePath(t)
+	_, stop := spawnStorm(t, stormWorkers(), func() error { return Command(tp).Run() })
+	defer stop()
+	for i := range 20 {
+		src, err := os.Open(built)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := CreateExecutable(filepath.Join(dir, "hello"), 0o755)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = io.Copy(f, src)
+		src.Close()
+		if err != nil {
+			f.Abort()
+			t.Fatalf("copy %d: %v", i, err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatalf("Close %d: %v", i, err)
+		}
+		out, err := exec.Command(f.Name(), strconv.Itoa(i)).Output()
+		if want := fmt.Sprintf("hello %d\n", i); err != nil || string(out) != want {
+			t.Fatalf("run %d of the copy = %q, %v; want %q, nil", i, out, err, want)
 		}
 	}
 	noTemps(t, dir)
