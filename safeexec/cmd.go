@@ -40,10 +40,13 @@
 // gate's exclusive side after closing, to wait out the Starts in flight;
 // that covers Starts made through this package only.
 //
-// The gate does not cover forks made from C code, other processes that open
-// the file for writing, or programs that run the file through plain os/exec
-// while it is still being written. [SetGlobalGate] also covers forks made by
-// plain os/exec elsewhere in the process, at a cost described there.
+// What is not covered: a file written some other way (with os.WriteFile,
+// say) is protected only by the retries of Starts made through this
+// package; a file that another process holds open for writing makes Start
+// give up when its budget runs out; and where the drain cannot be used,
+// forks made outside this package (plain os/exec, C code) may still hold a
+// copy of the file when Close returns. [SetGlobalGate] covers the forks
+// made by the Go runtime, at a cost described there.
 //
 // The examples assume Linux.
 package safeexec
