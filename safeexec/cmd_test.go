@@ -129,6 +129,46 @@ func TestWaitDelayKeepsFinishedPipes(t *testing.T) {
 	}
 }
 
+// TestWaitDelayClosesPipesOfRunningCopy leaves an orphaned grandchild
+// that writes to StdoutPipe and holds the stderr pipe exec copies from.
+// When WaitDelay expires after the context is done, exec closes every pipe
+// it made, the StdoutPipe included, because a copy is still running; that
+// must hold whichever of exec's timer and safeexec's fires first, so the
+// scenario runs several times.
+func TestWaitDelayClosesPipesOfRunningCopy(t *testing.T) {
+	t.Parallel()
+	path, _, env := helperArgs(t, "orphan")
+	for _, p := range pkgs {
+		for i := range 10 {
+			ctx, cancel := context.WithCancel(context.Background())
+			c := p.commandContext(ctx, "sh", "-c", `"$0" 1 & wait`, path)
+			*c.Env = quickExit(env)
+			*c.Stderr = new(strings.Builder) // copied by exec while the orphan lives
+			*c.WaitDelay = time.Millisecond
+			stdout, err := c.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Start(); err != nil {
+				t.Fatalf("%s: Start: %v", p.name, err)
+			}
+			ready := make([]byte, len("ready\n"))
+			if _, err := io.ReadFull(stdout, ready); err != nil {
+				t.Fatalf("%s: reading ready: %v", p.name, err)
+			}
+			cancel()
+			// The orphan writes until the pipe is closed, or for
+			// helperTimeout: only the close ends this read early.
+			_, err = io.ReadAll(stdout)
+			c.Wait()
+			if !errors.Is(err, os.ErrClosed) {
+				t.Errorf("%s, run %d: ReadAll(StdoutPipe) = %v, want the pipe closed after WaitDelay", p.name, i, err)
+				break // each such run waits out the orphan's helperTimeout
+			}
+		}
+	}
+}
+
 // copyDone is a writer that tells when a copy into it ends: io.Copy hands
 // the copy to ReadFrom.
 type copyDone struct {

@@ -35,8 +35,8 @@ type File struct {
 	werr       error       // the first failed write; Close then discards the file
 	drainable  bool        // whether Close may trust the flock drain
 	forkLocked bool        // whether the File holds syscall.ForkLock's read side
-	chmod      bool        // whether Close must set mode: perm lacks owner read
-	mode       os.FileMode // then, the mode Close sets: perm &^ umask
+	chmod      bool        // whether Close must set mode: it lacks owner read, or has setuid or setgid
+	mode       os.FileMode // the mode to install: perm &^ umask
 }
 
 // CreateExecutable creates an executable file that is installed as name,
@@ -68,11 +68,11 @@ func CreateExecutable(name string, perm os.FileMode) (*File, error) {
 		file, err := os.OpenFile(f.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm|0o400)
 		if err == nil {
 			f.f = file
-			if perm&0o400 == 0 {
-				f.chmod, f.mode = true, perm
-				if fi, err := file.Stat(); err == nil {
-					f.mode = fi.Mode() &^ 0o400 // perm &^ umask
-				}
+			if err := f.keepReadable(file, perm); err != nil {
+				file.Close()
+				os.Remove(f.tmp)
+				f.releaseForkLock()
+				return nil, err
 			}
 			return f, nil
 		}
@@ -86,6 +86,23 @@ func CreateExecutable(name string, perm os.FileMode) (*File, error) {
 	}
 	f.releaseForkLock()
 	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrExist}
+}
+
+// keepReadable makes sure the owner can read the new file until Close,
+// whose drain reopens it read-only, and notes the mode Close must set:
+// perm &^ umask, and set last, since a write may clear setuid and setgid.
+func (f *File) keepReadable(file *os.File, perm os.FileMode) error {
+	fi, err := file.Stat()
+	if err != nil {
+		return err
+	}
+	// The file was created with perm|0o400, less the umask.
+	f.mode = fi.Mode() &^ (0o400 &^ perm)
+	f.chmod = f.mode&0o400 == 0 || f.mode&(os.ModeSetuid|os.ModeSetgid) != 0
+	if fi.Mode()&0o400 == 0 {
+		return file.Chmod(fi.Mode() | 0o400) // a umask that takes it away
+	}
+	return nil
 }
 
 // WriteExecutable writes data to an executable named name, creating it with
@@ -222,8 +239,10 @@ func (f *File) closeDrained(file *os.File) error {
 
 // waitOutStarts returns once every Start that was in flight when it was
 // called has returned, by taking the gate's exclusive side. While a File
-// holds ForkLock, no Go fork is in flight and the gate must not be taken:
-// the Starts it would wait for wait for that File.
+// holds ForkLock, no new Go fork can start, and the gate must not be
+// taken: the Starts it would wait for wait for that File. A fork made
+// just before may then still hold a copy until its child execs (briefly,
+// since Go forks with vfork on Linux); Starts through this package retry.
 func waitOutStarts() {
 	stats.gateClose.Add(1)
 	if joinHeldForkLock() {

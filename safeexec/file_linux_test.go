@@ -364,7 +364,7 @@ func TestExecuteOnly(t *testing.T) {
 	t.Parallel()
 	mask := umask(t)
 	dir := t.TempDir()
-	for _, perm := range []os.FileMode{0o100, 0o111, 0o311, 0o111 | os.ModeSetuid} {
+	for _, perm := range []os.FileMode{0o100, 0o111, 0o311, 0o111 | os.ModeSetuid, 0o755 | os.ModeSetuid} {
 		path := filepath.Join(dir, fmt.Sprintf("x%o", uint32(perm)))
 		if err := WriteExecutable(path, []byte(okScript), perm); err != nil {
 			t.Fatalf("WriteExecutable(%o) = %v, want nil", perm, err)

@@ -105,7 +105,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting until %s; goroutines:\n%s", what, stacks())
 		}
-		time.Sleep(20 * time.Microsecond)
+		time.Sleep(200 * time.Microsecond)
 	}
 }
 

@@ -2,6 +2,7 @@ package safeexec
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -53,15 +54,24 @@ func copied(stream any) bool {
 }
 
 // doneWriter and doneReader count down when exec's copy of a stream ends:
-// exec copies with io.Copy, which hands the copy to ReadFrom or WriteTo.
+// exec copies with io.Copy, which hands the copy to ReadFrom or WriteTo. A
+// copy that ends because exec closed its pipe still counts as running:
+// exec does that only when its WaitDelay expired with the copy running,
+// and its timer and closePipesAfterDelay's may fire in either order.
+//
+// The wrappers hide the stream's other methods, so a socket given as
+// Stdout is fed by plain reads and writes rather than splice.
 type doneWriter struct {
 	io.Writer
 	n *atomic.Int32
 }
 
 func (w doneWriter) ReadFrom(r io.Reader) (int64, error) {
-	defer w.n.Add(-1)
-	return io.Copy(w.Writer, r)
+	n, err := io.Copy(w.Writer, r)
+	if !errors.Is(err, os.ErrClosed) {
+		w.n.Add(-1)
+	}
+	return n, err
 }
 
 type doneReader struct {
@@ -70,8 +80,11 @@ type doneReader struct {
 }
 
 func (r doneReader) WriteTo(w io.Writer) (int64, error) {
-	defer r.n.Add(-1)
-	return io.Copy(w, r.Reader)
+	n, err := io.Copy(w, r.Reader)
+	if !errors.Is(err, os.ErrClosed) {
+		r.n.Add(-1)
+	}
+	return n, err
 }
 
 // closePipesAfterDelay closes pipes once delay has passed after ctx is
