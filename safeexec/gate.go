@@ -88,13 +88,24 @@ func ReadStats() Stats {
 // and, if the executable is busy, retries it as the package doc describes.
 func (c *Cmd) startGated() (*exec.Cmd, error) {
 	stats.starts.Add(1)
-	gate.RLock()
-	x, err := c.attempt()
-	gate.RUnlock()
+	x, err := c.attemptGated(false)
 	if !errors.Is(err, syscall.ETXTBSY) {
 		return x, err
 	}
 	return c.retryBusy(err)
+}
+
+// attemptGated makes one attempt under the gate's shared side, or under
+// its exclusive side if exclusive is set.
+func (c *Cmd) attemptGated(exclusive bool) (*exec.Cmd, error) {
+	if exclusive {
+		gate.Lock()
+		defer gate.Unlock()
+	} else {
+		gate.RLock()
+		defer gate.RUnlock()
+	}
+	return c.attempt()
 }
 
 // retryBusy is the slow path: busy is the ETXTBSY of the first attempt.
@@ -112,17 +123,7 @@ func (c *Cmd) retryBusy(busy error) (*exec.Cmd, error) {
 		// The first retry waits out every Start in flight, whose children
 		// may hold our file; later ones wait for other holders to let go.
 		stats.retries.Add(1)
-		var x *exec.Cmd
-		var err error
-		if attempts == 2 {
-			gate.Lock()
-			x, err = c.attempt()
-			gate.Unlock()
-		} else {
-			gate.RLock()
-			x, err = c.attempt()
-			gate.RUnlock()
-		}
+		x, err := c.attemptGated(attempts == 2)
 		if !errors.Is(err, syscall.ETXTBSY) {
 			if err != nil && c.ctx != nil && errors.Is(err, c.ctx.Err()) {
 				// The context ended while the attempt waited for the

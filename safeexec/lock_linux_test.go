@@ -609,16 +609,38 @@ func TestBusyFileReleased(t *testing.T) {
 	}
 }
 
+// busyCommand returns a Cmd, made with CommandContext and a minute's
+// retry budget, for a script the test keeps open for writing, and the
+// cancel of its context.
+func busyCommand(t *testing.T) (*Cmd, context.CancelFunc) {
+	t.Helper()
+	path := busyScript(t)
+	openForWrite(t, path)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	c := CommandContext(ctx, path)
+	c.SetRetryBudget(time.Minute)
+	return c, cancel
+}
+
+// startResult returns what a Start sent on errc, and fails the test if it
+// sends nothing within 5s of the cancel.
+func startResult(t *testing.T, errc <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-errc:
+		return err
+	case <-time.After(5 * time.Second):
+		t.Fatalf("Start did not return within 5s of cancel")
+		return nil
+	}
+}
+
 // TestBusyFileCancel cancels a Start's context while it backs off: Start
 // must return at once with an error that is both ETXTBSY and
 // context.Canceled.
 func TestBusyFileCancel(t *testing.T) {
-	path := busyScript(t)
-	openForWrite(t, path)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c := CommandContext(ctx, path)
-	c.SetRetryBudget(time.Minute)
+	c, cancel := busyCommand(t)
 	before := ReadStats()
 	errc := make(chan error, 1)
 	go func() { errc <- c.Start() }()
@@ -631,12 +653,7 @@ func TestBusyFileCancel(t *testing.T) {
 	})
 	canceled := time.Now()
 	cancel()
-	var err error
-	select {
-	case err = <-errc:
-	case <-time.After(5 * time.Second):
-		t.Fatalf("Start did not return within 5s of cancel")
-	}
+	err := startResult(t, errc)
 	t.Logf("returned %v after cancel: %v", time.Since(canceled).Round(time.Microsecond), err)
 	if err == nil {
 		c.Wait()
@@ -655,12 +672,7 @@ func TestBusyFileCancel(t *testing.T) {
 // with the context's error alone; Start must still report the ETXTBSY that
 // caused the retry, and count the give-up.
 func TestBusyFileCancelWaitingForGate(t *testing.T) {
-	path := busyScript(t)
-	openForWrite(t, path)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c := CommandContext(ctx, path)
-	c.SetRetryBudget(time.Minute)
+	c, cancel := busyCommand(t)
 	before := ReadStats()
 
 	gate.RLock() // an in-flight Start, as far as the retry can tell
@@ -679,12 +691,7 @@ func TestBusyFileCancelWaitingForGate(t *testing.T) {
 	gate.RUnlock()
 	locked = false
 
-	var err error
-	select {
-	case err = <-errc:
-	case <-time.After(5 * time.Second):
-		t.Fatalf("Start did not return within 5s of cancel")
-	}
+	err := startResult(t, errc)
 	if err == nil {
 		c.Wait()
 		t.Fatal("Start succeeded")
