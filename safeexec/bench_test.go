@@ -158,7 +158,7 @@ func BenchmarkCloseStorm(b *testing.B) {
 			}
 			after := ReadStats()
 			b.ReportMetric(float64(closing.Nanoseconds())/float64(n), "ns/op")
-			b.ReportMetric(float64(after.DrainWait-before.DrainWait)/float64(n), "drainwait/op")
+			b.ReportMetric(float64(after.DrainWaits-before.DrainWaits)/float64(n), "drainwait/op")
 			b.ReportMetric(float64(after.SlowPaths-before.SlowPaths)/float64(n), "slowpath/op")
 		})
 	}

@@ -233,7 +233,7 @@ func (f *File) closeDrained(file *os.File) error {
 	if err != nil || !drain {
 		return err
 	}
-	stats.drains.Add(1)
+	stats.flockDrains.Add(1)
 	return f.drain()
 }
 
@@ -244,7 +244,7 @@ func (f *File) closeDrained(file *os.File) error {
 // just before may then still hold a copy until its child execs (briefly,
 // since Go forks with vfork on Linux); Starts through this package retry.
 func waitOutStarts() {
-	stats.gateClose.Add(1)
+	stats.barriers.Add(1)
 	if joinHeldForkLock() {
 		leaveForkLock()
 		return
@@ -277,13 +277,13 @@ func (f *File) drain() error {
 		}
 		if ok {
 			if sleep > 0 {
-				stats.drainWait.Add(1)
+				stats.drainWaits.Add(1)
 				stats.waited.Add(int64(time.Since(begin)))
 			}
 			return nil
 		}
 		if time.Since(begin) >= budget {
-			stats.drainWait.Add(1)
+			stats.drainWaits.Add(1)
 			stats.waited.Add(int64(time.Since(begin)))
 			return fmt.Errorf("safeexec: close %s: another process still holds it open for writing after %v: %w",
 				f.name, time.Since(begin).Round(time.Microsecond), syscall.ETXTBSY)

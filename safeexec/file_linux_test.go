@@ -50,7 +50,7 @@ func TestDrainBounded(t *testing.T) {
 	if elapsed < budget {
 		t.Errorf("Close gave up after %v, before the %v budget", elapsed, budget)
 	}
-	if d.Drains != 1 || d.DrainWait != 1 {
+	if d.FlockDrains != 1 || d.DrainWaits != 1 {
 		t.Errorf("stats moved by %+v, want 1 drain that waited", d)
 	}
 	if got, err := os.ReadFile(target); err != nil || string(got) != "#!/bin/sh\nexit 7\n" {

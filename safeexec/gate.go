@@ -44,18 +44,25 @@ func SetRetryBudget(d time.Duration) (was time.Duration) {
 	return time.Duration(retryBudget.Swap(int64(d)))
 }
 
-// Stats counts what the gate has done since the process started. All but
-// GlobalGateFiles only grow.
+// Stats counts what the gate and the writers have done since the process
+// started. Every count is a plural noun and only grows, except
+// GlobalGateFiles, which is a current level.
 type Stats struct {
-	Starts    uint64        // calls to Start (also from Run, Output, CombinedOutput)
-	Attempts  uint64        // start attempts, first ones and retries
-	SlowPaths uint64        // Starts whose first attempt met ETXTBSY
-	Retries   uint64        // attempts after a first one that met ETXTBSY
-	GaveUp    uint64        // Starts that returned ETXTBSY after retrying
-	Drains    uint64        // File.Close calls that used the flock drain
-	DrainWait uint64        // drains that found a child still holding the file
-	GateClose uint64        // File.Close calls that waited out Starts instead of draining
-	Waited    time.Duration // time spent in slow paths and drain waits
+	Starts    uint64 // calls to Start (also from Run, Output, CombinedOutput)
+	Attempts  uint64 // start attempts, first ones and retries: Starts+Retries
+	SlowPaths uint64 // Starts whose first attempt met ETXTBSY
+	Retries   uint64 // attempts after a first one that met ETXTBSY
+	GiveUps   uint64 // Starts that returned ETXTBSY after retrying
+
+	// Each successful or failed File.Close that got as far as closing its
+	// descriptor counts under the one path it used to make sure no child
+	// still holds a writable copy (see the package documentation).
+	FlockDrains uint64 // Closes that waited for a shared flock
+	PipeDrains  uint64 // Closes that waited for EOF on a close-on-exec pipe
+	Barriers    uint64 // Closes that could only wait out the Starts in flight
+	DrainWaits  uint64 // drains that found a child still holding the file
+
+	Waited time.Duration // time spent in slow paths and drain waits
 
 	// GlobalGateFiles is how many Files hold syscall.ForkLock right now
 	// (see SetGlobalGate); while it is non-zero, no Go fork can start.
@@ -63,25 +70,30 @@ type Stats struct {
 }
 
 var stats struct {
-	starts, slowPaths, retries, gaveUp atomic.Uint64
-	drains, drainWait, gateClose       atomic.Uint64
-	waited                             atomic.Int64
+	starts, slowPaths, retries, giveUps atomic.Uint64
+	flockDrains, pipeDrains, barriers   atomic.Uint64
+	drainWaits                          atomic.Uint64
+	waited                              atomic.Int64
 }
 
-// ReadStats returns the gate's counters.
+// ReadStats returns the gate's counters. Each counter is loaded once, so
+// Attempts is always Starts+Retries; the counters are not read at one
+// instant, so others may be a Start or a Close apart.
 func ReadStats() Stats {
-	return Stats{
+	s := Stats{
 		Starts:          stats.starts.Load(),
-		Attempts:        stats.starts.Load() + stats.retries.Load(),
-		SlowPaths:       stats.slowPaths.Load(),
 		Retries:         stats.retries.Load(),
-		GaveUp:          stats.gaveUp.Load(),
-		Drains:          stats.drains.Load(),
-		DrainWait:       stats.drainWait.Load(),
-		GateClose:       stats.gateClose.Load(),
+		SlowPaths:       stats.slowPaths.Load(),
+		GiveUps:         stats.giveUps.Load(),
+		FlockDrains:     stats.flockDrains.Load(),
+		PipeDrains:      stats.pipeDrains.Load(),
+		Barriers:        stats.barriers.Load(),
+		DrainWaits:      stats.drainWaits.Load(),
 		Waited:          time.Duration(stats.waited.Load()),
 		GlobalGateFiles: globalGateFiles(),
 	}
+	s.Attempts = s.Starts + s.Retries
+	return s
 }
 
 // startGated makes c's first start attempt under the gate's shared side
@@ -146,7 +158,7 @@ func (c *Cmd) retryBusy(busy error) (*exec.Cmd, error) {
 
 // gaveUp counts a Start that gave up on a busy file and returns its error.
 func gaveUp(attempts int, begin time.Time, err error) error {
-	stats.gaveUp.Add(1)
+	stats.giveUps.Add(1)
 	return fmt.Errorf("safeexec: gave up after %d attempts in %v: %w",
 		attempts, time.Since(begin).Round(time.Microsecond), err)
 }

@@ -52,11 +52,17 @@ func setGlobalGate(t *testing.T, on bool) {
 // delta returns the counters that moved between a and b.
 func delta(a, b Stats) Stats {
 	return Stats{
-		Starts: b.Starts - a.Starts, Attempts: b.Attempts - a.Attempts,
-		SlowPaths: b.SlowPaths - a.SlowPaths, Retries: b.Retries - a.Retries,
-		GaveUp: b.GaveUp - a.GaveUp, Drains: b.Drains - a.Drains,
-		DrainWait: b.DrainWait - a.DrainWait, GateClose: b.GateClose - a.GateClose,
-		Waited: b.Waited - a.Waited, GlobalGateFiles: b.GlobalGateFiles,
+		Starts:          b.Starts - a.Starts,
+		Attempts:        b.Attempts - a.Attempts,
+		SlowPaths:       b.SlowPaths - a.SlowPaths,
+		Retries:         b.Retries - a.Retries,
+		GiveUps:         b.GiveUps - a.GiveUps,
+		FlockDrains:     b.FlockDrains - a.FlockDrains,
+		PipeDrains:      b.PipeDrains - a.PipeDrains,
+		Barriers:        b.Barriers - a.Barriers,
+		DrainWaits:      b.DrainWaits - a.DrainWaits,
+		Waited:          b.Waited - a.Waited,
+		GlobalGateFiles: b.GlobalGateFiles,
 	}
 }
 
@@ -235,7 +241,7 @@ func TestStorm(t *testing.T) {
 	n, failed, spawns := safe.loop(t, cycles, limit)
 	d := delta(before, ReadStats())
 	t.Logf("safeexec: %d/%d cycles failed in %v beside %d spawns; slow paths %d, retries %d, drains %d (%d waited), waited %v",
-		failed, n, time.Since(start).Round(time.Millisecond), spawns, d.SlowPaths, d.Retries, d.Drains, d.DrainWait, d.Waited)
+		failed, n, time.Since(start).Round(time.Millisecond), spawns, d.SlowPaths, d.Retries, d.FlockDrains, d.DrainWaits, d.Waited)
 	if failed > 0 {
 		t.Errorf("safeexec: %d of %d write-then-run cycles failed, want 0", failed, n)
 	}
@@ -334,14 +340,14 @@ func TestGateCloseFallback(t *testing.T) {
 	n, failed, spawns := s.loop(t, cycles/8, 4*time.Second)
 	d := delta(before, ReadStats())
 	t.Logf("%d/%d cycles failed in %v beside %d spawns; gate closes %d, drains %d, slow paths %d, retries %d",
-		failed, n, time.Since(start).Round(time.Millisecond), spawns, d.GateClose, d.Drains, d.SlowPaths, d.Retries)
+		failed, n, time.Since(start).Round(time.Millisecond), spawns, d.Barriers, d.FlockDrains, d.SlowPaths, d.Retries)
 	if failed > 0 {
 		t.Errorf("%d of %d write-then-run cycles failed, want 0", failed, n)
 	}
 	if n < min(cycles/8, minStormCycles) {
 		t.Errorf("only %d cycles ran, want at least %d", n, min(cycles/8, minStormCycles))
 	}
-	if d.GateClose != uint64(n) || d.Drains != 0 {
+	if d.Barriers != uint64(n) || d.FlockDrains != 0 {
 		t.Errorf("stats moved by %+v, want %d gate closes and no drain", d, n)
 	}
 }
@@ -544,7 +550,7 @@ func TestBusyFileGivesUp(t *testing.T) {
 			if elapsed < tt.want || elapsed > tt.want+5*time.Second {
 				t.Errorf("Start gave up after %v, want about %v", elapsed, tt.want)
 			}
-			if d.Starts != 1 || d.SlowPaths != 1 || d.GaveUp != 1 || d.Retries < 1 || d.Attempts != 1+d.Retries {
+			if d.Starts != 1 || d.SlowPaths != 1 || d.GiveUps != 1 || d.Retries < 1 || d.Attempts != 1+d.Retries {
 				t.Errorf("stats moved by %+v, want 1 Start, 1 slow path, 1 gave up, Attempts = 1 + Retries >= 2", d)
 			}
 			if tt.want == 0 && d.Retries != 1 {
@@ -604,7 +610,7 @@ func TestBusyFileReleased(t *testing.T) {
 	}
 	d := delta(before, ReadStats())
 	t.Logf("stats %+v", d)
-	if d.Starts != 1 || d.SlowPaths != 1 || d.Retries < 1 || d.GaveUp != 0 {
+	if d.Starts != 1 || d.SlowPaths != 1 || d.Retries < 1 || d.GiveUps != 0 {
 		t.Errorf("stats moved by %+v, want 1 Start, 1 slow path, some retries, none gave up", d)
 	}
 }
@@ -662,8 +668,8 @@ func TestBusyFileCancel(t *testing.T) {
 	if !errors.Is(err, syscall.ETXTBSY) || !errors.Is(err, context.Canceled) {
 		t.Errorf("Start error = %v, want errors.Is ETXTBSY and context.Canceled", err)
 	}
-	if d := delta(before, ReadStats()); d.GaveUp != 1 {
-		t.Errorf("GaveUp moved by %d, want 1", d.GaveUp)
+	if d := delta(before, ReadStats()); d.GiveUps != 1 {
+		t.Errorf("GiveUps moved by %d, want 1", d.GiveUps)
 	}
 }
 
@@ -697,8 +703,8 @@ func TestBusyFileCancelWaitingForGate(t *testing.T) {
 		t.Fatal("Start succeeded")
 	}
 	d := delta(before, ReadStats())
-	if !errors.Is(err, syscall.ETXTBSY) || !errors.Is(err, context.Canceled) || d.GaveUp != 1 {
-		t.Errorf("Start error = %v, GaveUp moved by %d; want ETXTBSY and context.Canceled, 1", err, d.GaveUp)
+	if !errors.Is(err, syscall.ETXTBSY) || !errors.Is(err, context.Canceled) || d.GiveUps != 1 {
+		t.Errorf("Start error = %v, GiveUps moved by %d; want ETXTBSY and context.Canceled, 1", err, d.GiveUps)
 	}
 }
 
@@ -724,10 +730,10 @@ func TestStatsNormalStarts(t *testing.T) {
 	}
 	d := delta(before, ReadStats())
 	t.Logf("stats %+v", d)
-	if d.Starts != 2*n || d.Attempts != 2*n || d.SlowPaths != 0 || d.Retries != 0 || d.GaveUp != 0 {
+	if d.Starts != 2*n || d.Attempts != 2*n || d.SlowPaths != 0 || d.Retries != 0 || d.GiveUps != 0 {
 		t.Errorf("stats moved by %+v, want %d Starts and Attempts and no slow path", d, 2*n)
 	}
-	if drainable(dir) && (d.Drains != n || d.GateClose != 0 || d.DrainWait != 0) {
+	if drainable(dir) && (d.FlockDrains != n || d.Barriers != 0 || d.DrainWaits != 0) {
 		t.Errorf("stats moved by %+v, want %d drains that did not wait and no gate close", d, n)
 	}
 	if got := openFDs(t); got != fds {

@@ -79,20 +79,22 @@ func (c *counts) merge(d counts) {
 
 // gateDelta is what safeexec's counters did during a scenario.
 type gateDelta struct {
-	SlowPaths uint64  `json:"slowPaths"`
-	GaveUp    uint64  `json:"gaveUp"`
-	Drains    uint64  `json:"drains"`
-	DrainWait uint64  `json:"drainWaits"`
-	GateClose uint64  `json:"gateCloses"`
-	WaitedMS  float64 `json:"waitedMs"`
+	SlowPaths   uint64  `json:"slowPaths"`
+	GiveUps     uint64  `json:"giveUps"`
+	FlockDrains uint64  `json:"flockDrains"`
+	PipeDrains  uint64  `json:"pipeDrains"`
+	Barriers    uint64  `json:"barriers"`
+	DrainWaits  uint64  `json:"drainWaits"`
+	WaitedMS    float64 `json:"waitedMs"`
 }
 
 func (d *gateDelta) add(before, after safeexec.Stats) {
 	d.SlowPaths += after.SlowPaths - before.SlowPaths
-	d.GaveUp += after.GaveUp - before.GaveUp
-	d.Drains += after.Drains - before.Drains
-	d.DrainWait += after.DrainWait - before.DrainWait
-	d.GateClose += after.GateClose - before.GateClose
+	d.GiveUps += after.GiveUps - before.GiveUps
+	d.FlockDrains += after.FlockDrains - before.FlockDrains
+	d.PipeDrains += after.PipeDrains - before.PipeDrains
+	d.Barriers += after.Barriers - before.Barriers
+	d.DrainWaits += after.DrainWaits - before.DrainWaits
 	d.WaitedMS += float64(after.Waited-before.Waited) / 1e6
 }
 
