@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // File is an executable being written. It is made by [CreateExecutable],
@@ -20,87 +21,184 @@ import (
 //
 // Until Close, the content lives under a temporary name in the same
 // directory, so nobody can run a half-written file, and a running program
-// can be replaced. Close makes sure that no child process still holds a
-// writable copy of the file, so that running it cannot fail with ETXTBSY
-// because of this process's forks; where the flock drain cannot be used,
-// only children of Starts made through this package are waited for (see
-// the package documentation).
+// can be replaced. The File holds a descriptor of that directory and works
+// relative to it, so a later [os.Chdir], or a name swapped under it, can
+// neither lose the file nor redirect the install. Close makes sure that no
+// child process still holds a writable copy of the file, so that anyone can
+// run it without meeting ETXTBSY because of this process's forks (see the
+// package documentation).
 //
 // A File is not safe for concurrent use: its methods must not be called
 // from more than one goroutine at a time.
 type File struct {
-	f          *os.File    // the temporary file, or nil once closed
-	name       string      // where Close installs it
-	tmp        string      // the temporary name
+	f          *os.File    // the temporary file, writable, or nil once closed
+	root       *os.Root    // the target's directory; every name below is in it
+	name       string      // the name given to CreateExecutable, for errors
+	base, tmp  string      // the target's and the temporary file's names in root
+	pr, pw     *os.File    // the pipe drain's pipe, made before f was opened
+	created    os.FileInfo // f as created, to know it again when Close reopens it
 	werr       error       // the first failed write; Close then discards the file
-	drainable  bool        // whether Close may trust the flock drain
 	forkLocked bool        // whether the File holds syscall.ForkLock's read side
-	chmod      bool        // whether Close must set mode: it lacks owner read, or has setuid or setgid
+	chmod      bool        // whether Close must set mode: it lacks owner read, or has special bits
 	mode       os.FileMode // the mode to install: perm &^ umask
+	force      drainPath   // for tests: the drain Close must use, if not zero
 }
+
+// A drainPath is a way for Close to make sure that no child still holds a
+// writable copy of the file.
+type drainPath int
+
+const (
+	flockDrain drainPath = iota + 1 // wait for a shared flock on a read-only reopen
+	pipeDrain                       // wait for EOF on a pipe older than the file
+	barrier                         // wait out the Starts in flight
+)
+
+// drainFloor is the least time Close waits for children to let go of the
+// file, whatever the retry budget: a child this process has just forked
+// may take that long to reach exec on a loaded machine, and only a child
+// that never execs, or another process, holds the file longer.
+const drainFloor = time.Second
 
 // CreateExecutable creates an executable file that is installed as name,
 // with mode perm (before umask), when [File.Close] succeeds. If name exists,
 // Close replaces it; if name is a symbolic link, Close replaces the link,
 // not its target.
 //
+// The name must be one a file can be created under: CreateExecutable fails
+// with an [*fs.PathError] naming it if it is empty, ends in a separator,
+// names a directory, or has a final element too long for the filesystem,
+// and if perm has no execute bit or has bits other than the permission,
+// setuid, setgid and sticky bits. It creates nothing then.
+//
 // CreateExecutable does not wait for anything, unless [SetGlobalGate] is on.
 func CreateExecutable(name string, perm os.FileMode) (*File, error) {
-	if fi, err := os.Lstat(name); err == nil && fi.IsDir() {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.EISDIR}
+	dir, base, err := checkName(name, perm)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
-	dir, base := filepath.Split(name)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: underlying(err)}
+	}
+	f := &File{root: root, name: name, base: base}
+	if err := f.create(perm); err != nil {
+		f.release()
+		root.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: underlying(err)}
+	}
+	return f, nil
+}
+
+// checkName splits name into its directory and final element, and checks
+// that an executable can be created under it with mode perm.
+func checkName(name string, perm os.FileMode) (dir, base string, err error) {
+	if name == "" {
+		return "", "", syscall.ENOENT // as os.OpenFile("") says
+	}
+	if perm&0o111 == 0 {
+		return "", "", fmt.Errorf("safeexec: mode %v has no execute bit", perm)
+	}
+	if perm&^(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != 0 {
+		return "", "", fmt.Errorf("safeexec: mode %v is not a file mode", perm)
+	}
+	dir, base = filepath.Split(name)
+	if base == "" || base == "." || base == ".." {
+		return "", "", syscall.EISDIR
+	}
 	if dir == "" {
 		dir = "."
 	}
-	if len(base) > 200 {
-		base = base[:200] // room for the suffix within a name's 255 bytes
+	return dir, base, nil
+}
+
+// underlying returns the error inside err's *fs.PathError or
+// *os.LinkError, whose names are relative to the File's directory.
+func underlying(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
-	f := &File{name: name, drainable: drainable(dir)}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
+
+// create checks f's name in its directory, makes the drain's pipe and
+// then the temporary file.
+func (f *File) create(perm os.FileMode) error {
+	// A name too long for the filesystem fails here, as it would when
+	// Close renames the file, and so does a directory.
+	if fi, err := f.root.Lstat(f.base); err == nil && fi.IsDir() {
+		return syscall.EISDIR
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
 	if globalGate.Load() {
 		joinForkLock()
 		f.forkLocked = true
 	}
+	// Every fork that copies the file from now on copies the pipe's write
+	// end too (both are close-on-exec), so EOF on the read end tells that
+	// every such child has let go of both.
+	var err error
+	if f.pr, f.pw, err = os.Pipe(); err != nil {
+		return err
+	}
 	for range 100 {
-		f.tmp = filepath.Join(dir, "."+base+".safeexec-"+strconv.FormatUint(rand.Uint64(), 36))
+		f.tmp = tempName(f.base)
 		// The owner may read the file until Close: the drain reopens it
-		// read-only. Close gives it perm back.
-		file, err := os.OpenFile(f.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm|0o400)
+		// read-only. Close sets the mode.
+		f.f, err = f.root.OpenFile(f.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm&fs.ModePerm|0o400)
 		if err == nil {
-			f.f = file
-			if err := f.keepReadable(file, perm); err != nil {
-				file.Close()
-				os.Remove(f.tmp)
-				f.releaseForkLock()
-				return nil, err
+			if err = f.noteMode(perm); err != nil {
+				f.f.Close()
+				f.f = nil
+				f.root.Remove(f.tmp)
 			}
-			return f, nil
+			return err
 		}
 		if !errors.Is(err, fs.ErrExist) {
-			f.releaseForkLock()
-			if pe, ok := err.(*fs.PathError); ok {
-				err = pe.Err
-			}
-			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+			return err
 		}
 	}
-	f.releaseForkLock()
-	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrExist}
+	return fs.ErrExist
 }
 
-// keepReadable makes sure the owner can read the new file until Close,
-// whose drain reopens it read-only, and notes the mode Close must set:
-// perm &^ umask, and set last, since a write may clear setuid and setgid.
-func (f *File) keepReadable(file *os.File, perm os.FileMode) error {
-	fi, err := file.Stat()
+// tempName returns a new temporary name for base: hidden, in the same
+// directory, and no longer than base itself when base is long, so that it
+// fits wherever base does.
+func tempName(base string) string {
+	const suffix = len(".") + len(".safeexec-") + 13
+	if len(base) > 100 {
+		n := len(base) - suffix
+		for n > 0 && !utf8.RuneStart(base[n]) {
+			n--
+		}
+		base = base[:n]
+	}
+	// With the top bit set, every uint64 has 13 digits in base 36.
+	return "." + base + ".safeexec-" + strconv.FormatUint(rand.Uint64()|1<<63, 36)
+}
+
+// noteMode records the mode Close must install, perm &^ umask, and makes
+// sure the owner can read the file until then. Close sets the mode last
+// when it lacks owner read, or has setuid, setgid or sticky, which
+// [os.Root.OpenFile] does not take and a write may clear.
+func (f *File) noteMode(perm os.FileMode) error {
+	fi, err := f.f.Stat()
 	if err != nil {
 		return err
 	}
+	f.created = fi
 	// The file was created with perm|0o400, less the umask.
-	f.mode = fi.Mode() &^ (0o400 &^ perm)
-	f.chmod = f.mode&0o400 == 0 || f.mode&(os.ModeSetuid|os.ModeSetgid) != 0
+	special := perm & (fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+	f.mode = fi.Mode().Perm()&^(0o400&^perm) | special
+	f.chmod = f.mode&0o400 == 0 || special != 0
 	if fi.Mode()&0o400 == 0 {
-		return file.Chmod(fi.Mode() | 0o400) // a umask that takes it away
+		return f.f.Chmod(fi.Mode() | 0o400) // a umask that takes it away
 	}
 	return nil
 }
@@ -108,7 +206,8 @@ func (f *File) keepReadable(file *os.File, perm os.FileMode) error {
 // WriteExecutable writes data to an executable named name, creating it with
 // mode perm (before umask) or replacing it, as [os.WriteFile] does for
 // ordinary files. When it returns nil, the file is complete and can be run.
-// When it fails, it leaves name as it was.
+// When it fails, it leaves name as it was. It takes the names and modes
+// that [CreateExecutable] takes.
 func WriteExecutable(name string, data []byte, perm os.FileMode) error {
 	f, err := CreateExecutable(name, perm)
 	if err != nil {
@@ -167,40 +266,35 @@ func (f *File) Sync() error {
 	return err
 }
 
-// Close installs the file under its name. Before it returns nil, it makes
-// sure that no child process holds a writable copy of the file any more,
-// so that it can be run: with the flock drain, children of any fork of the
-// process; where the drain cannot be used, children of Starts made through
-// this package (see the package documentation).
+// Close sets the file's mode and installs it under its name. Before it
+// returns nil, it makes sure that no child process holds a writable copy
+// of the file any more, whoever forked it, so that it can be run (see the
+// package documentation for how).
 //
 // If a write failed, Close discards the file and returns that error. If
-// a child still holds a writable copy when the retry budget (see
-// [SetRetryBudget]) runs out, Close discards the file and returns an error
-// that satisfies errors.Is(err, syscall.ETXTBSY). Whenever Close fails, it
-// leaves name as it was and removes the temporary file. A second Close
-// returns an error.
+// a child, or another process, still holds a writable copy when the retry
+// budget (see [SetRetryBudget]) runs out, or after a second if the budget
+// is shorter, Close discards the file and returns an error that satisfies
+// errors.Is(err, syscall.ETXTBSY). Whenever Close fails, it leaves name as
+// it was and removes the temporary file. A second Close returns an error.
 func (f *File) Close() error {
 	if f.f == nil {
 		return f.closedError("close")
 	}
-	file := f.f
-	f.f = nil
 	err := f.werr
 	if err == nil {
-		err = f.closeDrained(file)
-	} else {
-		file.Close()
-		f.releaseForkLock()
+		err = f.closeDrained()
 	}
-	if err == nil && f.chmod {
-		err = os.Chmod(f.tmp, f.mode)
-	}
+	f.release()
 	if err == nil {
-		err = rename(f.tmp, f.name)
+		if err = f.root.Rename(f.tmp, f.base); err != nil {
+			err = &os.LinkError{Op: "rename", Old: f.tmpPath(), New: f.name, Err: underlying(err)}
+		}
 	}
 	if err != nil {
-		os.Remove(f.tmp)
+		f.root.Remove(f.tmp)
 	}
+	f.root.Close()
 	return err
 }
 
@@ -213,28 +307,182 @@ func (f *File) Abort() error {
 	}
 	err := f.f.Close()
 	f.f = nil
+	f.release()
+	if rerr := f.root.Remove(f.tmp); err == nil && rerr != nil {
+		err = &fs.PathError{Op: "remove", Path: f.tmpPath(), Err: underlying(rerr)}
+	}
+	f.root.Close()
+	return err
+}
+
+// release closes the descriptors f still holds but its directory, and
+// gives up its share of ForkLock.
+func (f *File) release() {
+	for _, d := range []*os.File{f.f, f.pw, f.pr} {
+		if d != nil {
+			d.Close()
+		}
+	}
+	f.f, f.pw, f.pr = nil, nil, nil
 	f.releaseForkLock()
-	if rerr := os.Remove(f.tmp); err == nil {
-		err = rerr
+}
+
+// closeDrained sets the mode, closes the writable descriptor and returns
+// once no child holds a copy of it. It tests flock on this very file
+// rather than trusting a filesystem by its name: where flock is emulated
+// by POSIX record locks (NFS without local_lock=flock, some FUSE and SMB
+// setups), one process's locks never conflict, and the flock drain would
+// return at once whatever the children hold.
+func (f *File) closeDrained() error {
+	// Reopen before the mode may take the owner's read away.
+	r, err := f.reopen()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	path := pipeDrain
+	if flockTrusted(f.f, r) {
+		path = flockDrain
+	}
+	if f.force != 0 {
+		path = f.force
+	}
+	if f.chmod {
+		if err := f.f.Chmod(f.mode); err != nil {
+			return err
+		}
+	}
+	w := f.f
+	f.f = nil
+	err = w.Close()
+	f.pw.Close() // the only copies of the write end left are children's
+	f.pw = nil
+	f.releaseForkLock()
+	if err != nil {
+		return err
+	}
+	if path == flockDrain {
+		stats.flockDrains.Add(1)
+		if done, err := f.drainFlock(r); done {
+			return err
+		}
+		// flock failed after all: the pipe, made before the file, serves.
+	}
+	if path != barrier && f.pr.SetReadDeadline(time.Now().Add(f.drainBound())) == nil {
+		if path == pipeDrain {
+			stats.pipeDrains.Add(1)
+		}
+		return f.drainPipe()
+	}
+	// The pipe cannot be read with a deadline, as on Windows, which does
+	// not fork; elsewhere Go's pipes always can.
+	waitOutStarts()
+	return nil
+}
+
+// reopen opens the temporary file read-only and checks that it is still
+// the file f created, not one put under its name since.
+func (f *File) reopen() (*os.File, error) {
+	r, err := f.root.Open(f.tmp)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := r.Stat()
+	if err == nil && !os.SameFile(fi, f.created) {
+		err = fmt.Errorf("safeexec: close %s: %s is no longer the file written", f.name, f.tmpPath())
+	}
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// flockTrusted reports whether the flock drain works for w's file: once
+// w holds an exclusive flock, a shared one on r, another open file
+// description of the same file, must be refused.
+func flockTrusted(w, r *os.File) bool {
+	if lockExclusive(w) != nil {
+		return false
+	}
+	ok, err := tryLockShared(r)
+	return err == nil && !ok
+}
+
+// drainBound returns how long Close waits for children to let go of the
+// file: the retry budget, but at least drainFloor.
+func (f *File) drainBound() time.Duration {
+	return max(time.Duration(retryBudget.Load()), drainFloor)
+}
+
+// drainFlock waits, polling, until every copy of the writable descriptor
+// is closed: the exclusive flock it held goes away with the last copy,
+// and only then can r get a shared one. It reports false if flock fails.
+func (f *File) drainFlock(r *os.File) (done bool, err error) {
+	begin := time.Now()
+	bound := f.drainBound()
+	for sleep := time.Duration(0); ; sleep = drainBackoff(sleep, time.Since(begin)) {
+		if sleep > 0 {
+			pollSleep(sleep)
+		}
+		ok, err := tryLockShared(r)
+		if err != nil {
+			return false, nil
+		}
+		if ok {
+			if sleep > 0 {
+				drainWaited(begin)
+			}
+			return true, nil
+		}
+		if time.Since(begin) >= bound {
+			drainWaited(begin)
+			return true, f.stillHeld(begin)
+		}
+	}
+}
+
+// drainPipe waits for EOF on the pipe, which comes once every child that
+// copied the file has let go of the pipe's write end, or for the deadline
+// already set on it.
+//
+// A child drops its close-on-exec descriptors as its exec completes,
+// in increasing order, and the kernel releases each one on the child's
+// way back to user mode, the last dropped first (fs/file_table.c, fput,
+// and kernel/task_work.c). The pipe, made before the file, usually has
+// the lower number, so the file is released first; where it has the
+// higher one, EOF may come microseconds before the file's writer count
+// drops, and Start's retry covers that.
+func (f *File) drainPipe() error {
+	begin := time.Now()
+	ready, err := pipeReady(f.pr)
+	if err == nil && ready {
+		return nil
+	}
+	var b [1]byte
+	_, err = f.pr.Read(b[:])
+	drainWaited(begin)
+	switch {
+	case err == io.EOF:
+		return nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return f.stillHeld(begin)
+	case err == nil:
+		return fmt.Errorf("safeexec: close %s: a child wrote to the drain's pipe", f.name)
 	}
 	return err
 }
 
-// closeDrained closes file and returns once no child holds a copy of it.
-func (f *File) closeDrained(file *os.File) error {
-	drain := f.drainable && lockExclusive(file) == nil
-	err := file.Close()
-	if !drain && !f.forkLocked {
-		// No fork can copy the descriptor any more, but a Start in
-		// flight may have copied it already.
-		waitOutStarts()
-	}
-	f.releaseForkLock()
-	if err != nil || !drain {
-		return err
-	}
-	stats.flockDrains.Add(1)
-	return f.drain()
+// drainWaited counts a drain that found a child still holding the file.
+func drainWaited(begin time.Time) {
+	stats.drainWaits.Add(1)
+	stats.waited.Add(int64(time.Since(begin)))
+}
+
+// stillHeld returns the error of a drain that gave up.
+func (f *File) stillHeld(begin time.Time) error {
+	return fmt.Errorf("safeexec: close %s: still open for writing after %v, in a child that has not exec'd or in another process: %w",
+		f.name, time.Since(begin).Round(time.Microsecond), syscall.ETXTBSY)
 }
 
 // waitOutStarts returns once every Start that was in flight when it was
@@ -252,43 +500,6 @@ func waitOutStarts() {
 	gate.Lock()
 	//lint:ignore SA2001 the lock is a barrier: holding it proves the Starts ended
 	gate.Unlock()
-}
-
-// drain waits, polling, until every copy of the writable descriptor is
-// closed: the exclusive flock it held goes away with the last copy, and
-// only then can a new descriptor get a shared one.
-func (f *File) drain() error {
-	rf, err := os.Open(f.tmp)
-	if err != nil {
-		return err
-	}
-	defer rf.Close()
-
-	begin := time.Now()
-	budget := time.Duration(retryBudget.Load())
-	for sleep := time.Duration(0); ; sleep = drainBackoff(sleep, time.Since(begin)) {
-		if sleep > 0 {
-			pollSleep(sleep)
-		}
-		ok, err := tryLockShared(rf)
-		if err != nil {
-			waitOutStarts() // flock failed: fall back to the gate
-			return nil
-		}
-		if ok {
-			if sleep > 0 {
-				stats.drainWaits.Add(1)
-				stats.waited.Add(int64(time.Since(begin)))
-			}
-			return nil
-		}
-		if time.Since(begin) >= budget {
-			stats.drainWaits.Add(1)
-			stats.waited.Add(int64(time.Since(begin)))
-			return fmt.Errorf("safeexec: close %s: another process still holds it open for writing after %v: %w",
-				f.name, time.Since(begin).Round(time.Microsecond), syscall.ETXTBSY)
-		}
-	}
 }
 
 // drainBackoff returns the sleep of the drain after one of length d, when
@@ -311,6 +522,11 @@ func (f *File) failed(err error) {
 
 func (f *File) closedError(op string) error {
 	return &fs.PathError{Op: op, Path: f.name, Err: fs.ErrClosed}
+}
+
+// tmpPath returns the temporary file's path, for errors.
+func (f *File) tmpPath() string {
+	return filepath.Join(filepath.Dir(f.name), f.tmp)
 }
 
 var globalGate atomic.Bool

@@ -7,33 +7,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// drainable reports whether the flock drain can be trusted for files in
-// dir. Network and FUSE filesystems may emulate flock with POSIX record
-// locks, which a child's copy of the descriptor does not hold, so there the
-// drain would return at once, whatever the children still hold.
-func drainable(dir string) bool {
-	var st unix.Statfs_t
-	if unix.Statfs(dir, &st) != nil {
-		return false
-	}
-	switch uint32(st.Type) {
-	case unix.NFS_SUPER_MAGIC, unix.SMB_SUPER_MAGIC, unix.SMB2_SUPER_MAGIC,
-		unix.CIFS_SUPER_MAGIC, unix.FUSE_SUPER_MAGIC, unix.V9FS_MAGIC:
-		return false
-	}
-	return true
-}
-
-// rename renames oldpath to newpath. os.Rename would first look at
-// newpath, to refuse to replace a directory, which the system call refuses
-// by itself on Linux.
-func rename(oldpath, newpath string) error {
-	if err := unix.Rename(oldpath, newpath); err != nil {
-		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
-	}
-	return nil
-}
-
 // lockExclusive takes an exclusive flock on f's open file description,
 // which every child that inherited a copy of f shares.
 func lockExclusive(f *os.File) error {
@@ -78,4 +51,27 @@ func pollSleep(d time.Duration) {
 	ts := unix.NsecToTimespec(int64(d))
 	for unix.Nanosleep(&ts, &ts) == unix.EINTR {
 	}
+}
+
+// pipeReady reports whether r, the read end of a pipe, can be read without
+// waiting: it has data, or every copy of its write end is closed.
+func pipeReady(r *os.File) (bool, error) {
+	conn, err := r.SyscallConn()
+	if err != nil {
+		return false, err
+	}
+	var n int
+	ctlErr := conn.Control(func(fd uintptr) {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		for {
+			n, err = unix.Poll(fds, 0)
+			if err != unix.EINTR {
+				return
+			}
+		}
+	})
+	if ctlErr != nil {
+		return false, ctlErr
+	}
+	return n > 0, err
 }

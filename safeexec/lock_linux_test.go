@@ -313,43 +313,66 @@ func TestStormOtherRunners(t *testing.T) {
 	}
 }
 
-// TestGateCloseFallback runs a storm with writers that cannot trust the
-// flock drain, as on NFS, so Close takes the gate's exclusive side instead.
-// With the file run through safeexec, no cycle may fail.
-func TestGateCloseFallback(t *testing.T) {
+// TestForcedDrains runs storms with writers made to use the pipe drain,
+// as where flock is emulated by POSIX locks, and the gate barrier, the last
+// resort. The pipe drain, like the flock drain, must protect a run by any
+// starter beside any spawner, so the file is run with plain os/exec beside
+// plain os/exec spawners; the barrier covers only Starts through safeexec.
+func TestForcedDrains(t *testing.T) {
 	tp := truePath(t)
 	cycles, _ := stormCycles()
-	s := storm{
-		spawn: func() error { return Command(tp).Run() },
-		write: func(path string) error {
-			f, err := CreateExecutable(path, 0o755)
-			if err != nil {
-				return err
+	tests := []struct {
+		name  string
+		path  drainPath
+		spawn func() error
+		run   func(string) error
+	}{
+		{"pipe", pipeDrain, func() error { return exec.Command(tp).Run() }, runExec},
+		{"barrier", barrier, func() error { return Command(tp).Run() }, runSafe},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := storm{
+				spawn: tt.spawn,
+				write: func(path string) error { return writeForced(path, tt.path) },
+				run:   tt.run,
 			}
-			f.drainable = false // as drainable reports for NFS, FUSE, 9p
-			if _, err := f.WriteString(okScript); err != nil {
-				f.Abort()
-				return err
+			before := ReadStats()
+			start := time.Now()
+			n, failed, spawns := s.loop(t, cycles/8, 4*time.Second)
+			d := delta(before, ReadStats())
+			t.Logf("%d/%d cycles failed in %v beside %d spawns; stats %+v",
+				failed, n, time.Since(start).Round(time.Millisecond), spawns, d)
+			if failed > 0 {
+				t.Errorf("%d of %d write-then-run cycles failed, want 0", failed, n)
 			}
-			return f.Close()
-		},
-		run: runSafe,
+			if n < min(cycles/8, minStormCycles) {
+				t.Errorf("only %d cycles ran, want at least %d", n, min(cycles/8, minStormCycles))
+			}
+			got := map[drainPath]uint64{flockDrain: d.FlockDrains, pipeDrain: d.PipeDrains, barrier: d.Barriers}
+			for p, c := range got {
+				if want := map[bool]uint64{true: uint64(n)}[p == tt.path]; c != want {
+					t.Errorf("stats moved by %+v, want %d Closes through %s only", d, n, tt.name)
+					break
+				}
+			}
+		})
 	}
-	before := ReadStats()
-	start := time.Now()
-	n, failed, spawns := s.loop(t, cycles/8, 4*time.Second)
-	d := delta(before, ReadStats())
-	t.Logf("%d/%d cycles failed in %v beside %d spawns; gate closes %d, drains %d, slow paths %d, retries %d",
-		failed, n, time.Since(start).Round(time.Millisecond), spawns, d.Barriers, d.FlockDrains, d.SlowPaths, d.Retries)
-	if failed > 0 {
-		t.Errorf("%d of %d write-then-run cycles failed, want 0", failed, n)
+}
+
+// writeForced writes okScript to path as WriteExecutable does, with Close
+// made to use drain path p.
+func writeForced(path string, p drainPath) error {
+	f, err := CreateExecutable(path, 0o755)
+	if err != nil {
+		return err
 	}
-	if n < min(cycles/8, minStormCycles) {
-		t.Errorf("only %d cycles ran, want at least %d", n, min(cycles/8, minStormCycles))
+	f.force = p
+	if _, err := f.WriteString(okScript); err != nil {
+		f.Abort()
+		return err
 	}
-	if d.Barriers != uint64(n) || d.FlockDrains != 0 {
-		t.Errorf("stats moved by %+v, want %d gate closes and no drain", d, n)
-	}
+	return f.Close()
 }
 
 // TestSlowWriter checks that a File being written slowly does not hold up
@@ -733,8 +756,8 @@ func TestStatsNormalStarts(t *testing.T) {
 	if d.Starts != 2*n || d.Attempts != 2*n || d.SlowPaths != 0 || d.Retries != 0 || d.GiveUps != 0 {
 		t.Errorf("stats moved by %+v, want %d Starts and Attempts and no slow path", d, 2*n)
 	}
-	if drainable(dir) && (d.FlockDrains != n || d.Barriers != 0 || d.DrainWaits != 0) {
-		t.Errorf("stats moved by %+v, want %d drains that did not wait and no gate close", d, n)
+	if d.FlockDrains+d.PipeDrains != n || d.Barriers != 0 || d.DrainWaits != 0 {
+		t.Errorf("stats moved by %+v, want %d drains that did not wait and no barrier", d, n)
 	}
 	if got := openFDs(t); got != fds {
 		t.Errorf("open descriptors: %d before, %d after", fds, got)
