@@ -71,7 +71,8 @@ const drainFloor = time.Second
 // and if perm has no execute bit or has bits other than the permission,
 // setuid, setgid and sticky bits. It creates nothing then.
 //
-// CreateExecutable does not wait for anything, unless [SetGlobalGate] is on.
+// CreateExecutable waits only for forks in flight to finish forking, which
+// takes microseconds, unless [SetGlobalGate] is on.
 func CreateExecutable(name string, perm os.FileMode) (*File, error) {
 	dir, base, err := checkName(name, perm)
 	if err != nil {
@@ -140,9 +141,16 @@ func (f *File) create(perm os.FileMode) error {
 		joinForkLock()
 		f.forkLocked = true
 	}
-	// Every fork that copies the file from now on copies the pipe's write
-	// end too (both are close-on-exec), so EOF on the read end tells that
-	// every such child has let go of both.
+	if !f.forkLocked {
+		// No fork may copy the file until it is numbered above the pipe's
+		// write end (see drainPipe). Forks in flight finish forking first,
+		// within microseconds.
+		syscall.ForkLock.RLock()
+		defer syscall.ForkLock.RUnlock()
+	}
+	// Every fork that copies the file copies the pipe's write end too
+	// (both are close-on-exec), so EOF on the read end tells that every
+	// such child has let go of both.
 	var err error
 	if f.pr, f.pw, err = os.Pipe(); err != nil {
 		return err
@@ -153,7 +161,10 @@ func (f *File) create(perm os.FileMode) error {
 		// read-only. Close sets the mode.
 		f.f, err = f.root.OpenFile(f.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm&fs.ModePerm|0o400)
 		if err == nil {
-			if err = f.noteMode(perm); err != nil {
+			if f.f, err = fdAbove(f.f, f.pw); err == nil {
+				err = f.noteMode(perm)
+			}
+			if err != nil {
 				f.f.Close()
 				f.f = nil
 				f.root.Remove(f.tmp)
@@ -385,7 +396,7 @@ func (f *File) closeDrained() error {
 func (f *File) reopen() (*os.File, error) {
 	r, err := f.root.Open(f.tmp)
 	if err != nil {
-		return nil, err
+		return nil, &fs.PathError{Op: "open", Path: f.tmpPath(), Err: underlying(err)}
 	}
 	fi, err := r.Stat()
 	if err == nil && !os.SameFile(fi, f.created) {
@@ -446,13 +457,16 @@ func (f *File) drainFlock(r *os.File) (done bool, err error) {
 // copied the file has let go of the pipe's write end, or for the deadline
 // already set on it.
 //
-// A child drops its close-on-exec descriptors as its exec completes,
-// in increasing order, and the kernel releases each one on the child's
-// way back to user mode, the last dropped first (fs/file_table.c, fput,
-// and kernel/task_work.c). The pipe, made before the file, usually has
-// the lower number, so the file is released first; where it has the
-// higher one, EOF may come microseconds before the file's writer count
-// drops, and Start's retry covers that.
+// On Linux, exec closes a child's close-on-exec descriptors in increasing
+// order, but the last reference to each open file is released on the
+// child's way back to user mode, the last one closed first
+// (fs/file.c do_close_on_exec, fs/file_table.c fput, kernel/task_work.c,
+// LIFO since Linux 4.3). The file is numbered above the pipe's write end in
+// every child (see CreateExecutable), so a child that drops both releases
+// the file, and its writer count, before the pipe: EOF comes after. It may
+// still come first when two children hold the file and one is preempted
+// between its two closes, or, off Linux, where exec releases each
+// descriptor at once in increasing order; Start's retry covers that.
 func (f *File) drainPipe() error {
 	begin := time.Now()
 	ready, err := pipeReady(f.pr)

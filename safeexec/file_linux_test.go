@@ -17,46 +17,87 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestDrainBounded gives the File's writable descriptor to a child that
-// never lets go: Close must give up after the retry budget with ETXTBSY,
-// leave the old file in place and remove the temporary one.
+// never lets go, as a child that never execs would, with each drain: Close
+// must give up with ETXTBSY after the retry budget, here below the drain's
+// floor, so after the floor; leave the old file in place; and remove the
+// temporary one. The issue is #7.
 func TestDrainBounded(t *testing.T) {
-	const budget = 200 * time.Millisecond
-	dir := t.TempDir()
-	target := writeScript(t, dir, "prog", "exit 7")
-	setRetryBudget(t, budget)
-	f, err := CreateExecutable(target, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Abort()
-	if _, err := f.WriteString(okScript); err != nil {
-		t.Fatal(err)
-	}
-	release := startHolder(t, f.f)
+	setRetryBudget(t, 0)
+	for _, tt := range []struct {
+		name string
+		path drainPath
+	}{{"flock", flockDrain}, {"pipe", pipeDrain}} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			target := writeScript(t, dir, "prog", "exit 7")
+			f, err := CreateExecutable(target, 0o755)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Abort()
+			f.force = tt.path
+			if _, err := f.WriteString(okScript); err != nil {
+				t.Fatal(err)
+			}
+			// A forked child holds both, as the pipe is made first.
+			release := startHolder(t, f.f, f.pw)
 
+			before := ReadStats()
+			start := time.Now()
+			within(t, 10*time.Second, "Close with a child holding the file", func() { err = f.Close() })
+			elapsed := time.Since(start)
+			d := delta(before, ReadStats())
+			release()
+			t.Logf("Close gave up after %v: %v; stats %+v", elapsed.Round(time.Microsecond), err, d)
+			if !errors.Is(err, syscall.ETXTBSY) {
+				t.Errorf("Close = %v, want errors.Is ETXTBSY", err)
+			}
+			if err != nil && (!strings.Contains(err.Error(), "still open for writing") || !strings.Contains(err.Error(), "a child")) {
+				t.Errorf("Close = %q, want it to say the file is still open for writing, maybe by a child", err)
+			}
+			if elapsed < drainFloor {
+				t.Errorf("Close gave up after %v, before the drain's floor of %v", elapsed, drainFloor)
+			}
+			got := map[drainPath]uint64{flockDrain: d.FlockDrains, pipeDrain: d.PipeDrains}[tt.path]
+			if got != 1 || d.DrainWaits != 1 {
+				t.Errorf("stats moved by %+v, want 1 %s drain that waited", d, tt.name)
+			}
+			if got, err := os.ReadFile(target); err != nil || string(got) != "#!/bin/sh\nexit 7\n" {
+				t.Errorf("after a failed Close, %s holds %q, %v; want the old script", target, got, err)
+			}
+			noTemps(t, dir)
+		})
+	}
+}
+
+// TestZeroBudgetStorm writes and runs scripts beside spawners with a zero
+// retry budget: Close must still wait for this process's own children to
+// finish their exec rather than fail (#7: 7 of 1023 failed before the
+// drain had a floor).
+func TestZeroBudgetStorm(t *testing.T) {
+	tp := truePath(t)
+	setRetryBudget(t, 0)
+	cycles, _ := stormCycles()
+	s := storm{
+		spawn: func() error { return Command(tp).Run() },
+		write: writeExecutable,
+		run:   runExec,
+	}
 	before := ReadStats()
-	start := time.Now()
-	within(t, 10*time.Second, "Close with a child holding the file", func() { err = f.Close() })
-	elapsed := time.Since(start)
+	n, failed, spawns := s.loop(t, cycles/4, 4*time.Second)
 	d := delta(before, ReadStats())
-	release()
-	t.Logf("Close gave up after %v: %v; stats %+v", elapsed.Round(time.Microsecond), err, d)
-	if !errors.Is(err, syscall.ETXTBSY) {
-		t.Errorf("Close = %v, want errors.Is ETXTBSY", err)
+	t.Logf("%d/%d cycles failed beside %d spawns; stats %+v", failed, n, spawns, d)
+	if failed > 0 {
+		t.Errorf("%d of %d write-then-run cycles failed with a zero budget, want 0", failed, n)
 	}
-	if elapsed < budget {
-		t.Errorf("Close gave up after %v, before the %v budget", elapsed, budget)
+	if n < min(cycles/4, minStormCycles) {
+		t.Errorf("only %d cycles ran, want at least %d", n, min(cycles/4, minStormCycles))
 	}
-	if d.FlockDrains != 1 || d.DrainWaits != 1 {
-		t.Errorf("stats moved by %+v, want 1 drain that waited", d)
-	}
-	if got, err := os.ReadFile(target); err != nil || string(got) != "#!/bin/sh\nexit 7\n" {
-		t.Errorf("after a failed Close, %s holds %q, %v; want the old script", target, got, err)
-	}
-	noTemps(t, dir)
 }
 
 // umask returns the process's umask without changing it, which would race
@@ -306,7 +347,9 @@ func TestFileFailedWrite(t *testing.T) {
 	}
 }
 
-// TestCreateExecutableErrors checks names that cannot be created.
+// TestCreateExecutableErrors checks names and modes that cannot be
+// created: CreateExecutable and WriteExecutable must fail with an
+// *fs.PathError on the name given, and create nothing (#7, #9).
 func TestCreateExecutableErrors(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -316,29 +359,161 @@ func TestCreateExecutableErrors(t *testing.T) {
 	}
 	tests := []struct {
 		name, path string
-		want       error
+		perm       os.FileMode
+		want       error // nil: any error
 	}{
-		{"directory", sub, syscall.EISDIR},
-		{"missing directory", filepath.Join(dir, "missing", "prog"), fs.ErrNotExist},
+		{"empty", "", 0o755, fs.ErrNotExist},
+		{"directory", sub, 0o755, syscall.EISDIR},
+		{"trailing separator", filepath.Join(dir, "prog") + "/", 0o755, syscall.EISDIR},
+		{"dot", filepath.Join(sub, "."), 0o755, syscall.EISDIR},
+		{"dot dot", filepath.Join(sub, ".."), 0o755, syscall.EISDIR},
+		{"missing directory", filepath.Join(dir, "missing", "prog"), 0o755, fs.ErrNotExist},
+		{"name too long", filepath.Join(dir, strings.Repeat("n", 256)), 0o755, syscall.ENAMETOOLONG},
+		{"no execute bit", filepath.Join(dir, "prog"), 0o644, nil},
+		{"not a file mode", filepath.Join(dir, "prog"), 0o755 | os.ModeDir, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if f, err := CreateExecutable(tt.path, 0o755); !errors.Is(err, tt.want) {
-				if err == nil {
-					f.Abort()
+			check := func(call string, err error) {
+				t.Helper()
+				var pe *fs.PathError
+				if !errors.As(err, &pe) || pe.Path != tt.path || (tt.want != nil && !errors.Is(err, tt.want)) {
+					t.Errorf("%s(%q, %v) = %v, want an *fs.PathError on %q (%v)", call, tt.path, tt.perm, err, tt.path, tt.want)
 				}
-				t.Errorf("CreateExecutable(%s) = %v, want %v", tt.path, err, tt.want)
 			}
-			if err := WriteExecutable(tt.path, []byte(okScript), 0o755); !errors.Is(err, tt.want) {
-				t.Errorf("WriteExecutable(%s) = %v, want %v", tt.path, err, tt.want)
+			f, err := CreateExecutable(tt.path, tt.perm)
+			if err == nil {
+				f.Abort()
+			}
+			check("CreateExecutable", err)
+			check("WriteExecutable", WriteExecutable(tt.path, []byte(okScript), tt.perm))
+		})
+	}
+	for _, d := range []string{dir, sub} {
+		if ents, err := os.ReadDir(d); err != nil || len(ents) != map[string]int{dir: 1, sub: 0}[d] {
+			t.Errorf("ReadDir(%s) = %v, %v; want nothing created", d, ents, err)
+		}
+	}
+}
+
+// TestFileChdir creates a File under a relative name and changes the
+// working directory before Close or Abort: the File works relative to its
+// directory, so Close installs it where it was meant to go and Abort
+// removes it from there (#7).
+func TestFileChdir(t *testing.T) {
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	for _, how := range []string{"Close", "Abort"} {
+		t.Run(how, func(t *testing.T) {
+			t.Chdir(dir)
+			f, err := CreateExecutable("prog"+how, 0o755)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Abort()
+			if _, err := f.WriteString(okScript); err != nil {
+				t.Fatal(err)
+			}
+			t.Chdir(elsewhere)
+			if how == "Close" {
+				err = f.Close()
+			} else {
+				err = f.Abort()
+			}
+			if err != nil {
+				t.Fatalf("%s after Chdir: %v", how, err)
+			}
+			_, err = os.Stat(filepath.Join(dir, "prog"+how))
+			if installed := err == nil; installed != (how == "Close") {
+				t.Errorf("after %s, Stat(prog%s) in the first directory = %v", how, how, err)
+			}
+			noTemps(t, dir)
+			if ents, _ := os.ReadDir(elsewhere); len(ents) != 0 {
+				t.Errorf("%s wrote into the new working directory: %v", how, ents)
 			}
 		})
 	}
-	if fi, err := os.Stat(sub); err != nil || !fi.IsDir() {
-		t.Errorf("Stat(%s) = %v, %v; want the directory unchanged", sub, fi, err)
+}
+
+// TestFileTempSwapped replaces the temporary file with a symbolic link to
+// an unrelated file before Close, which must then fail without touching
+// that file's mode or the target, and leave no temporary name (#7: Close
+// used to chmod the link's target setgid and install the link).
+func TestFileTempSwapped(t *testing.T) {
+	t.Parallel()
+	for _, link := range []string{"relative", "absolute"} {
+		t.Run(link, func(t *testing.T) {
+			dir := t.TempDir()
+			victim := writeScript(t, dir, "victim", "exit 3")
+			if err := os.Chmod(victim, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			target := writeScript(t, dir, "prog", "exit 7")
+			f, err := CreateExecutable(target, 0o755|os.ModeSetgid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Abort()
+			f.WriteString(okScript)
+			tmp := filepath.Join(dir, f.tmp)
+			if err := os.Remove(tmp); err != nil {
+				t.Fatal(err)
+			}
+			to := map[string]string{"relative": "victim", "absolute": victim}[link]
+			if err := os.Symlink(to, tmp); err != nil {
+				t.Fatal(err)
+			}
+			err = f.Close()
+			t.Logf("Close = %v", err)
+			if err == nil || (link == "relative" && !strings.Contains(err.Error(), "no longer the file written")) {
+				t.Errorf("Close after the temporary name was swapped = %v, want an error saying so", err)
+			}
+			if fi, err := os.Stat(victim); err != nil || fi.Mode() != 0o644 {
+				t.Errorf("Stat(victim) = %v, %v; want mode -rw-r--r--, untouched", fi.Mode(), err)
+			}
+			if fi, err := os.Lstat(target); err != nil || fi.Mode().Type() != 0 {
+				t.Errorf("Lstat(target) = %v, %v; want the old regular file", fi.Mode(), err)
+			}
+			if b, err := os.ReadFile(target); err != nil || string(b) != "#!/bin/sh\nexit 7\n" {
+				t.Errorf("target holds %q, %v; want the old script", b, err)
+			}
+			noTemps(t, dir)
+		})
 	}
-	noTemps(t, dir)
-	noTemps(t, sub)
+}
+
+// TestFlockTrusted checks the test Close makes of flock: refused between
+// two open file descriptions of one file, as the kernel's flock does; and
+// granted where the exclusive and shared locks do not conflict, which a
+// second descriptor of the same description stands in for here, as POSIX
+// record locks on NFS would behave.
+func TestFlockTrusted(t *testing.T) {
+	t.Parallel()
+	path := writeScript(t, t.TempDir(), "f", "")
+	w, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	r, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if !flockTrusted(w, r) {
+		t.Errorf("flockTrusted(w, r) = false for two open file descriptions, want true")
+	}
+	if err := lockExclusive(w); err != nil {
+		t.Fatal(err)
+	}
+	same, err := syscall.Dup(int(w.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2 := os.NewFile(uintptr(same), path)
+	defer w2.Close()
+	if flockTrusted(w, w2) {
+		t.Errorf("flockTrusted(w, dup of w) = true where the locks cannot conflict, want false")
+	}
 }
 
 // TestLongName writes a file whose name is as long as a name may be: the
@@ -424,4 +599,50 @@ func TestCopyBuiltBinary(t *testing.T) {
 		}
 	}
 	noTemps(t, dir)
+}
+
+// TestFdAbove checks that fdAbove moves a file numbered below the pipe's
+// write end above it, close-on-exec, and leaves one above it alone: a
+// descriptor freed by another goroutine can give the file the lower number.
+func TestFdAbove(t *testing.T) {
+	t.Parallel()
+	path := writeScript(t, t.TempDir(), "f", "")
+	low, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	lowFd, _ := sysfd(low)
+	pwFd, _ := sysfd(pw)
+	if lowFd > pwFd {
+		t.Skipf("the file got descriptor %d, above the pipe's %d", lowFd, pwFd)
+	}
+	above, err := fdAbove(low, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer above.Close()
+	fd, _ := sysfd(above)
+	if fd <= pwFd {
+		t.Errorf("fdAbove: descriptor %d, want above the pipe's %d", fd, pwFd)
+	}
+	if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil || flags&unix.FD_CLOEXEC == 0 {
+		t.Errorf("fdAbove: descriptor flags %#x, %v; want close-on-exec", flags, err)
+	}
+	if _, err := low.Stat(); !errors.Is(err, fs.ErrClosed) {
+		t.Errorf("the file fdAbove replaced: Stat = %v, want it closed", err)
+	}
+	a, errA := above.Stat()
+	b, errB := os.Stat(path)
+	if errA != nil || errB != nil || !os.SameFile(a, b) {
+		t.Errorf("fdAbove returned another file: %v, %v", errA, errB)
+	}
+	if same, err := fdAbove(above, pw); err != nil || same != above {
+		t.Errorf("fdAbove of a file above the pipe = %v, %v; want it unchanged", same, err)
+	}
 }

@@ -38,7 +38,8 @@ func flock(f *os.File, how int) error {
 	return err
 }
 
-// pollSleep sleeps for d between two polls of the drain. Below a
+// pollSleep sleeps for d, between two polls of the flock drain or two
+// retries of a busy Start. Below a
 // millisecond it sleeps in the kernel and blocks the thread: when the
 // process is otherwise idle, the runtime's timers wake a goroutine only
 // with millisecond resolution, and a child typically lets go of the file
@@ -74,4 +75,37 @@ func pipeReady(r *os.File) (bool, error) {
 		return false, ctlErr
 	}
 	return n > 0, err
+}
+
+// fdAbove returns f, or, if f's descriptor is numbered below p's, a
+// duplicate of f numbered above p's, closing f.
+func fdAbove(f, p *os.File) (*os.File, error) {
+	fd, err := sysfd(f)
+	if err != nil {
+		return f, err
+	}
+	pfd, err := sysfd(p)
+	if err != nil || fd > pfd {
+		return f, err
+	}
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, pfd+1)
+	if err != nil {
+		return f, os.NewSyscallError("fcntl", err)
+	}
+	above := os.NewFile(uintptr(dup), f.Name())
+	f.Close()
+	return above, nil
+}
+
+// sysfd returns f's descriptor without making it blocking, as Fd would.
+func sysfd(f *os.File) (int, error) {
+	conn, err := f.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	if err := conn.Control(func(d uintptr) { fd = int(d) }); err != nil {
+		return -1, err
+	}
+	return fd, nil
 }

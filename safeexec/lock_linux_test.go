@@ -179,7 +179,17 @@ type storm struct {
 // and how many failed.
 func (s storm) loop(t *testing.T, cycles int, limit time.Duration) (n, failed int, spawns int64) {
 	t.Helper()
-	dir := t.TempDir()
+	return s.loopIn(t, t.TempDir(), cycles, limit)
+}
+
+// loopIn is loop with the scripts in a new directory in fs, a directory on
+// the filesystem under test.
+func (s storm) loopIn(t *testing.T, fs string, cycles int, limit time.Duration) (n, failed int, spawns int64) {
+	t.Helper()
+	dir, err := os.MkdirTemp(fs, "storm")
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, stop := spawnStorm(t, stormWorkers(), s.spawn)
 	var firstErr error
 	deadline := time.Now().Add(limit)

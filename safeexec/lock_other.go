@@ -23,6 +23,11 @@ func tryLockShared(f *os.File) (bool, error) { return false, errors.ErrUnsupport
 // and counts as a wait, every time.
 func pipeReady(r *os.File) (bool, error) { return false, errors.ErrUnsupported }
 
+// fdAbove returns f. Off Linux, exec releases each close-on-exec
+// descriptor as it closes it, so the order of the file and the pipe does
+// not decide which is released first.
+func fdAbove(f, p *os.File) (*os.File, error) { return f, nil }
+
 // pollSleep sleeps for d, between two polls of the flock drain or two
 // retries of a busy Start. Off Linux it is time.Sleep.
 func pollSleep(d time.Duration) { time.Sleep(d) }
