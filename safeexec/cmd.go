@@ -32,21 +32,28 @@
 //
 // A [File] from [CreateExecutable] writes to a temporary name and installs
 // the file at Close. Before Close returns it makes sure that no child,
-// whoever started it, still holds a writable copy of the file: it takes an
-// exclusive flock on the descriptor, closes it, and waits for a shared flock
-// on a read-only reopen, which it gets only when every copy of the writable
-// description is closed. Where flock cannot be trusted (network and FUSE
-// filesystems, and every system other than Linux) Close instead takes the
-// gate's exclusive side after closing, to wait out the Starts in flight;
-// that covers Starts made through this package only.
+// whoever started it, still holds a writable copy of the file; this wait is
+// called the drain. Close first tests flock on the file itself: it takes an
+// exclusive flock on the writable descriptor and checks that a shared one
+// on a read-only reopen is refused. If so, it closes the descriptor and
+// waits for the shared flock, which it gets only when every copy of the
+// writable description is closed. Where flock is emulated by POSIX record
+// locks (NFS without local_lock=flock, some FUSE and SMB setups), the
+// shared lock is granted at once, and Close waits instead for EOF on a
+// close-on-exec pipe made before the file: every fork that copied the file
+// copied the pipe's write end too. Off Linux, Close always drains with the
+// pipe. Either wait ends when the retry budget runs out, but not before a
+// second. Only where neither can run (Windows, which has no fork) does
+// Close take the gate's exclusive side instead.
 //
 // What is not covered: a file written some other way (with os.WriteFile,
 // say) is protected only by the retries of Starts made through this
 // package; a file that another process holds open for writing makes Start
-// give up when its budget runs out; and where the drain cannot be used,
-// forks made outside this package (plain os/exec, C code) may still hold a
-// copy of the file when Close returns. [SetGlobalGate] covers the forks
-// made by the Go runtime, at a cost described there.
+// give up when its budget runs out; and the kernel releases a child's copy
+// of the file a moment after the drain sees it go, so a Start can still,
+// rarely, meet ETXTBSY, which its retry covers. [SetGlobalGate] keeps the
+// forks made by the Go runtime from copying a File at all, at a cost
+// described there.
 //
 // The examples assume Linux.
 package safeexec

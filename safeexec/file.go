@@ -551,8 +551,11 @@ var globalGate atomic.Bool
 // While the global gate is on, every File holds the read side of
 // [syscall.ForkLock] from CreateExecutable to Close, so no fork made by the
 // Go runtime anywhere in the process, plain [os/exec] included, can copy
-// its descriptor. That covers forks the flock drain cannot see through: on
-// network and FUSE filesystems, and off Linux.
+// its descriptor, and Close has nothing to wait for. That also closes the
+// moment the drains leave between a child letting go of the file and the
+// kernel counting it (see the package documentation), which matters to a
+// program that runs the file with plain os/exec, whose Start does not
+// retry. Forks made by C code are still drained.
 //
 // It has two costs. Every fork in the process, through this package or
 // not, waits while any such File is open, so a slow writer stalls every

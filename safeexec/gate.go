@@ -14,9 +14,10 @@ import (
 // Starts run in parallel. Its exclusive side waits out every attempt in
 // flight, whose children may still hold a copy of a descriptor that is
 // being written: a Start that met ETXTBSY takes it for its retry, and a
-// File whose Close cannot use the flock drain takes it, right after it
-// closes its descriptor, to wait out the Starts that may have copied it.
-// Nothing holds either side across a sleep or while user code runs.
+// File whose Close can use neither drain (on Windows, which has no fork)
+// takes it, right after it closes its descriptor, to wait out the Starts
+// that may have copied it. Nothing holds either side across a sleep or
+// while user code runs.
 var gate sync.RWMutex
 
 // nextBackoff returns the sleep that follows one of length d (zero for
@@ -34,9 +35,11 @@ func init() { retryBudget.Store(int64(2 * time.Second)) }
 // SetRetryBudget sets how long, process-wide, a Start may keep retrying
 // when its executable is busy (ETXTBSY) and how long [File.Close] waits
 // for children to let go of the file. It returns the previous budget. The
-// default is 2s. Zero allows only the one retry under the gate's
-// exclusive side, and no wait in Close. SetRetryBudget panics if d is
-// negative. [Cmd.SetRetryBudget] overrides it for one command.
+// default is 2s. Zero allows a Start only the one retry under the gate's
+// exclusive side. Close waits at least a second whatever the budget, since
+// a child the process has just forked may need that long to reach exec on
+// a loaded machine. SetRetryBudget panics if d is negative.
+// [Cmd.SetRetryBudget] overrides it for one command.
 func SetRetryBudget(d time.Duration) (was time.Duration) {
 	if d < 0 {
 		panic("safeexec: negative retry budget")
