@@ -137,16 +137,16 @@ func (f *File) create(perm os.FileMode) error {
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
+	// No fork may copy the file until it is numbered above the pipe's
+	// write end (see drainPipe). Forks in flight finish forking first,
+	// within microseconds. With the global gate on, the File keeps its
+	// share until Close.
+	joinForkLock()
 	if globalGate.Load() {
-		joinForkLock()
 		f.forkLocked = true
-	}
-	if !f.forkLocked {
-		// No fork may copy the file until it is numbered above the pipe's
-		// write end (see drainPipe). Forks in flight finish forking first,
-		// within microseconds.
-		syscall.ForkLock.RLock()
-		defer syscall.ForkLock.RUnlock()
+		forkLockHolders.files.Add(1)
+	} else {
+		defer leaveForkLock()
 	}
 	// Every fork that copies the file copies the pipe's write end too
 	// (both are close-on-exec), so EOF on the read end tells that every
@@ -569,13 +569,14 @@ func SetGlobalGate(on bool) (was bool) {
 	return globalGate.Swap(on)
 }
 
-// forkLockHolders counts the Files that hold ForkLock. They share one read
-// lock, taken by the first and released by the last, so that a goroutine
-// can hold two of them: a second RLock would wait behind a fork that waits
-// for the first.
+// forkLockHolders counts the holders of ForkLock: Files under the global
+// gate, and Files being created. They share one read lock, taken by the
+// first and released by the last, so that a goroutine can hold two of
+// them: a second RLock would wait behind a fork that waits for the first.
 var forkLockHolders struct {
 	sync.Mutex
-	n int
+	n     int          // shares of the read lock
+	files atomic.Int64 // Files that hold a share for the global gate
 }
 
 // joinForkLock takes a share of the read lock on ForkLock, taking the lock
@@ -593,6 +594,7 @@ func joinForkLock() {
 func (f *File) releaseForkLock() {
 	if f.forkLocked {
 		f.forkLocked = false
+		forkLockHolders.files.Add(-1)
 		leaveForkLock()
 	}
 }
@@ -620,8 +622,4 @@ func joinHeldForkLock() bool {
 	return true
 }
 
-func globalGateFiles() int {
-	forkLockHolders.Lock()
-	defer forkLockHolders.Unlock()
-	return forkLockHolders.n
-}
+func globalGateFiles() int { return int(forkLockHolders.files.Load()) }

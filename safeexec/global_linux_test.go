@@ -344,3 +344,46 @@ func TestGlobalGateDeadlockChild(t *testing.T) {
 	<-watched
 	fmt.Printf("ran: %v\n", err)
 }
+
+// TestCreateBesideGlobalFile creates a File, with the global gate off,
+// while a global-gate File holds ForkLock and a Start waits for it. Create
+// holds ForkLock for a moment, and taking a read lock of its own there
+// would wait behind the waiting fork, which waits for the held File: the
+// goroutine that holds it would never get to close it.
+func TestCreateBesideGlobalFile(t *testing.T) {
+	tp := truePath(t)
+	dir := t.TempDir()
+	setGlobalGate(t, true)
+	held, err := CreateExecutable(filepath.Join(dir, "held"), 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Abort()
+	SetGlobalGate(false)
+
+	done := make(chan error, 1)
+	go func() { done <- Command(tp).Run() }()
+	waitUntil(t, "a safeexec Start waits for ForkLock", func() bool {
+		return blockedIn("syscall.acquireForkLock", "sync.RWMutex.Lock", "semacquire")
+	})
+	within(t, 10*time.Second, "CreateExecutable beside a held File", func() {
+		if err := WriteExecutable(filepath.Join(dir, "new"), []byte(okScript), 0o755); err != nil {
+			t.Errorf("WriteExecutable: %v", err)
+		}
+	})
+	if n := ReadStats().GlobalGateFiles; n != 1 {
+		t.Errorf("GlobalGateFiles = %d with one global-gate File open, want 1", n)
+	}
+	held.WriteString(okScript)
+	if err := held.Close(); err != nil {
+		t.Errorf("Close(held): %v", err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Command(true).Run(): %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("Start still blocked 10s after the Close")
+	}
+}
