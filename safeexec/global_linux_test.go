@@ -130,11 +130,7 @@ func TestGlobalGateTwoFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer first.Abort()
-			done := make(chan error, 1)
-			go func() { done <- exec.Command(tp).Run() }()
-			waitUntil(t, "the fork waits for ForkLock", func() bool {
-				return blockedIn("syscall.acquireForkLock", "sync.RWMutex.Lock", "semacquire")
-			})
+			wait := forkWaiting(t, "exec.Command(true).Run()", exec.Command(tp).Run)
 			within(t, 10*time.Second, "a second File and both Closes", func() {
 				second, err := CreateExecutable(filepath.Join(dir, "second"), 0o755)
 				if err != nil {
@@ -153,14 +149,7 @@ func TestGlobalGateTwoFiles(t *testing.T) {
 					}
 				}
 			})
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("exec.Command(true).Run(): %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatalf("fork still blocked 10s after both Closes")
-			}
+			wait()
 			for _, name := range []string{"first", "second"} {
 				if err := Command(filepath.Join(dir, name)).Run(); err != nil {
 					t.Errorf("Run(%s): %v", name, err)
@@ -193,11 +182,7 @@ func TestGlobalGateMixedFiles(t *testing.T) {
 	}
 	defer held.Abort()
 
-	done := make(chan error, 1)
-	go func() { done <- Command(tp).Run() }()
-	waitUntil(t, "a safeexec Start waits for ForkLock", func() bool {
-		return blockedIn("syscall.acquireForkLock", "sync.RWMutex.Lock", "semacquire")
-	})
+	wait := forkWaiting(t, "Command(true).Run()", Command(tp).Run)
 	within(t, 10*time.Second, "Close of the older File", func() {
 		old.WriteString(okScript)
 		if err := old.Close(); err != nil {
@@ -208,14 +193,7 @@ func TestGlobalGateMixedFiles(t *testing.T) {
 	if err := held.Close(); err != nil {
 		t.Errorf("Close(held): %v", err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Command(true).Run(): %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("Start still blocked 10s after both Closes")
-	}
+	wait()
 	if err := Command(filepath.Join(dir, "old")).Run(); err != nil {
 		t.Errorf("Run(old): %v", err)
 	}
@@ -361,11 +339,7 @@ func TestCreateBesideGlobalFile(t *testing.T) {
 	defer held.Abort()
 	SetGlobalGate(false)
 
-	done := make(chan error, 1)
-	go func() { done <- Command(tp).Run() }()
-	waitUntil(t, "a safeexec Start waits for ForkLock", func() bool {
-		return blockedIn("syscall.acquireForkLock", "sync.RWMutex.Lock", "semacquire")
-	})
+	wait := forkWaiting(t, "Command(true).Run()", Command(tp).Run)
 	within(t, 10*time.Second, "CreateExecutable beside a held File", func() {
 		if err := WriteExecutable(filepath.Join(dir, "new"), []byte(okScript), 0o755); err != nil {
 			t.Errorf("WriteExecutable: %v", err)
@@ -378,12 +352,28 @@ func TestCreateBesideGlobalFile(t *testing.T) {
 	if err := held.Close(); err != nil {
 		t.Errorf("Close(held): %v", err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Command(true).Run(): %v", err)
+	wait()
+}
+
+// forkWaiting calls run, which starts a command, in a goroutine, and
+// returns once its fork waits for ForkLock. The function it returns fails
+// the test unless run then returns nil within 10s.
+func forkWaiting(t *testing.T, what string, run func() error) (wait func()) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- run() }()
+	waitUntil(t, what+" waits for ForkLock", func() bool {
+		return blockedIn("syscall.acquireForkLock", "sync.RWMutex.Lock", "semacquire")
+	})
+	return func() {
+		t.Helper()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%s: %v", what, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s still blocked 10s later", what)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("Start still blocked 10s after the Close")
 	}
 }
