@@ -137,10 +137,33 @@ func (f *File) create(perm os.FileMode) error {
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	// No fork may copy the file until it is numbered above the pipe's
-	// write end (see drainPipe). Forks in flight finish forking first,
-	// within microseconds. With the global gate on, the File keeps its
-	// share until Close.
+	if err := f.open(perm); err != nil {
+		return err
+	}
+	if err := f.noteMode(perm); err != nil {
+		f.removeTemp()
+		return err
+	}
+	return nil
+}
+
+// removeTemp closes and removes the temporary file of a File being
+// created.
+func (f *File) removeTemp() {
+	f.f.Close()
+	f.f = nil
+	f.root.Remove(f.tmp)
+}
+
+// open makes the drain's pipe, then creates the temporary file, numbered
+// above the pipe's write end. Every fork that copies the file copies the
+// write end too (both are close-on-exec), so EOF on the read end tells
+// that every such child has let go of both, and in which order (see
+// drainPipe).
+func (f *File) open(perm os.FileMode) error {
+	// No fork may copy the file before it is numbered above the pipe.
+	// Forks in flight finish forking first, within microseconds. With the
+	// global gate on, the File keeps its share until Close.
 	joinForkLock()
 	if globalGate.Load() {
 		f.forkLocked = true
@@ -148,9 +171,6 @@ func (f *File) create(perm os.FileMode) error {
 	} else {
 		defer leaveForkLock()
 	}
-	// Every fork that copies the file copies the pipe's write end too
-	// (both are close-on-exec), so EOF on the read end tells that every
-	// such child has let go of both.
 	var err error
 	if f.pr, f.pw, err = os.Pipe(); err != nil {
 		return err
@@ -161,13 +181,8 @@ func (f *File) create(perm os.FileMode) error {
 		// read-only. Close sets the mode.
 		f.f, err = f.root.OpenFile(f.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm&fs.ModePerm|0o400)
 		if err == nil {
-			if f.f, err = fdAbove(f.f, f.pw); err == nil {
-				err = f.noteMode(perm)
-			}
-			if err != nil {
-				f.f.Close()
-				f.f = nil
-				f.root.Remove(f.tmp)
+			if f.f, err = fdAbove(f.f, f.pw); err != nil {
+				f.removeTemp()
 			}
 			return err
 		}
