@@ -162,8 +162,9 @@ func leakScenario(pkg, scenario, dir string) error {
 // through os/exec and safeexec, in child processes, and compares how they
 // end: the exit code, the panic and, with 2, the functions on the stack
 // that made the Cmd, Command's and CommandContext's own taken as the same.
+// Its subtests run in parallel with one another only, before the storm
+// tests, so that its children slow none of those.
 func TestExecwait(t *testing.T) {
-	t.Parallel()
 	for _, sc := range leakScenarios {
 		for _, godebug := range []string{"execwait=1", "execwait=2"} {
 			t.Run(sc.name+"/"+godebug, func(t *testing.T) {
