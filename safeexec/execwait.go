@@ -20,10 +20,11 @@ import (
 // (watchCtx, the copy of Stdin) hold, as they hold the exec.Cmd of a user
 // of exec, so the Cmd is collected in the same cases. As in exec, the check
 // never fires for a Cmd whose Cancel refers back to it, which is what
-// CommandContext sets: the finalizer's object is reachable from itself,
-// and the runtime never collects such an object. It fires once Cancel is
-// set to nil or to a function that does not refer to the Cmd, as exec's
-// does.
+// CommandContext sets: the exec.Cmd's Cancel calls the Cmd's, which refers
+// to the Cmd, which refers to the exec.Cmd, and the runtime never collects
+// an object with a finalizer that is reachable from itself. It fires once
+// Cancel is set to nil or to a function that does not refer to the Cmd, as
+// exec's does.
 //
 // exec's own finalizers on the exec.Cmds made here never fire: the one
 // Command makes to resolve the name never starts, a plain attempt is
