@@ -65,6 +65,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -150,6 +151,10 @@ type Cmd struct {
 
 	waitDone chan struct{} // closed by Wait, if closePipesAfterDelay runs
 	copying  *atomic.Int32 // exec's copies still running, for closePipesAfterDelay
+
+	// Under GODEBUG=execwait, set by Command: see execwait.go.
+	leakCheck      bool
+	createdByStack []byte // with execwait=2, the stack of Command's caller
 }
 
 // Aliases for exec's types and errors, so that errors.As and errors.Is
@@ -189,9 +194,15 @@ func LookPath(file string) (string, error) {
 // given arguments. It resolves name exactly as [exec.Command] does, with
 // [LookPath] when name contains no path separator, and sets only Path,
 // Args and, if the lookup failed, Err.
+//
+// As with exec, under GODEBUG=execwait=1 or 2 the returned Cmd panics when
+// it is collected after a successful Start without a call to Wait; with 2,
+// it first prints the stack of the call to Command that made it.
 func Command(name string, arg ...string) *Cmd {
-	x := exec.Command(name, arg...)
-	return &Cmd{Path: x.Path, Args: x.Args, Err: x.Err}
+	x := exec.Command(name, arg...) // never started, so never seen as leaked
+	c := &Cmd{Path: x.Path, Args: x.Args, Err: x.Err}
+	c.noteCreator()
+	return c
 }
 
 // CommandContext is like [Command] but includes a context, as
@@ -199,6 +210,10 @@ func Command(name string, arg ...string) *Cmd {
 // calling Cancel, which by default kills the Process) if it becomes done
 // before the command completes on its own. The context also ends the
 // retries of a Start that meets ETXTBSY.
+//
+// As with exec, the GODEBUG=execwait check that Command describes never
+// fires for a Cmd whose Cancel refers to the Cmd, as the default Cancel
+// does: the runtime does not collect it.
 func CommandContext(ctx context.Context, name string, arg ...string) *Cmd {
 	if ctx == nil {
 		panic("nil Context")
@@ -300,6 +315,9 @@ func (c *Cmd) attempt() (*exec.Cmd, error) {
 		// An empty name skips LookPath (filepath.Base("") is "."); configure
 		// replaces everything it sets but Cancel, set below.
 		x = c.configure(exec.CommandContext(c.ctx, ""))
+		// Under GODEBUG=execwait, exec gave x a finalizer that names this
+		// line; checkLeak, below, names the caller of Command instead.
+		runtime.SetFinalizer(x, nil)
 	} else {
 		x = c.configure(new(exec.Cmd))
 	}
@@ -330,6 +348,7 @@ func (c *Cmd) attempt() (*exec.Cmd, error) {
 	if started != nil {
 		close(started)
 	}
+	c.checkLeak(x)
 	return x, nil
 }
 

@@ -392,3 +392,23 @@ func TestNoDescriptorLeak(t *testing.T) {
 		t.Errorf("open descriptors: %d after the runs, want %d as before", after, before)
 	}
 }
+
+// TestReadStatsConsistent checks that every snapshot taken while other
+// goroutines start commands has Attempts == Starts+Retries, which a
+// ReadStats that loaded a counter twice would break (issue #9). It does
+// not run in parallel, so that its storm slows no other test.
+func TestReadStatsConsistent(t *testing.T) {
+	truth := truePath(t)
+	spawned, stop := spawnStorm(t, 2, func() error { return Command(truth).Run() })
+	snapshots := 0
+	for spawned.Load() < 20 {
+		s := ReadStats()
+		if s.Attempts != s.Starts+s.Retries {
+			t.Fatalf("ReadStats() = Attempts %d, Starts %d, Retries %d; want Attempts = Starts+Retries",
+				s.Attempts, s.Starts, s.Retries)
+		}
+		snapshots++
+	}
+	stop()
+	t.Logf("%d snapshots during 20 Starts", snapshots)
+}
