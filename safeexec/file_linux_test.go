@@ -89,14 +89,14 @@ func TestZeroBudgetStorm(t *testing.T) {
 		run:   runExec,
 	}
 	before := ReadStats()
-	n, failed, spawns := s.loop(t, cycles/4, 4*time.Second)
+	n, failed, spawns := s.loop(t, cycles/8, stormLimit)
 	d := delta(before, ReadStats())
 	t.Logf("%d/%d cycles failed beside %d spawns; stats %+v", failed, n, spawns, d)
 	if failed > 0 {
 		t.Errorf("%d of %d write-then-run cycles failed with a zero budget, want 0", failed, n)
 	}
-	if n < min(cycles/4, minStormCycles) {
-		t.Errorf("only %d cycles ran, want at least %d", n, min(cycles/4, minStormCycles))
+	if n < min(cycles/8, minStormCycles) {
+		t.Errorf("only %d cycles ran, want at least %d", n, min(cycles/8, minStormCycles))
 	}
 }
 

@@ -73,9 +73,9 @@ func TestFilesystems(t *testing.T) {
 		magic int64
 		limit time.Duration
 	}{
-		{"tmpfs", unix.TMPFS_MAGIC, 4 * time.Second},
-		{"overlay", unix.OVERLAYFS_SUPER_MAGIC, 4 * time.Second},
-		{"fuse", unix.FUSE_SUPER_MAGIC, 8 * time.Second},
+		{"tmpfs", unix.TMPFS_MAGIC, stormLimit},
+		{"overlay", unix.OVERLAYFS_SUPER_MAGIC, stormLimit},
+		{"fuse", unix.FUSE_SUPER_MAGIC, 2 * stormLimit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind, func(t *testing.T) {
