@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -36,21 +38,98 @@ type runner struct {
 	seq      atomic.Uint64 // numbers the files written
 }
 
-// counts are what callers saw: ETXTBSY and other errors.
-type counts struct {
-	Busy  int64 `json:"etxtbsy"`
-	Other int64 `json:"other"`
+// errorCounts counts errors by kind.
+type errorCounts struct {
+	ETXTBSY    int64 `json:"etxtbsy"`
+	Permission int64 `json:"permission"` // EACCES or EPERM: noexec, modes
+	ExitStatus int64 `json:"exitStatus"` // the program ran and failed
+	Other      int64 `json:"other"`
+
+	first string // the first error, for the report
 }
 
-func (c *counts) add(err error) {
+// add counts err, if it is not nil.
+func (c *errorCounts) add(err error) {
+	var exitErr *exec.ExitError
 	switch {
 	case err == nil:
+		return
 	case errors.Is(err, syscall.ETXTBSY):
-		c.Busy++
+		c.ETXTBSY++
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		c.Permission++
+	case errors.As(err, &exitErr):
+		c.ExitStatus++
 	default:
 		c.Other++
 	}
+	if c.first == "" {
+		c.first = err.Error()
+	}
 }
+
+// merge adds d to c.
+func (c *errorCounts) merge(d errorCounts) {
+	c.ETXTBSY += d.ETXTBSY
+	c.Permission += d.Permission
+	c.ExitStatus += d.ExitStatus
+	c.Other += d.Other
+	if c.first == "" {
+		c.first = d.first
+	}
+}
+
+// total returns the number of errors of every kind.
+func (c errorCounts) total() int64 { return c.ETXTBSY + c.Permission + c.ExitStatus + c.Other }
+
+// gateDelta is what safeexec's counters did while a strategy ran.
+type gateDelta struct {
+	SlowPaths   uint64  `json:"slowPaths"`
+	GiveUps     uint64  `json:"giveUps"`
+	FlockDrains uint64  `json:"flockDrains"`
+	PipeDrains  uint64  `json:"pipeDrains"`
+	Barriers    uint64  `json:"barriers"`
+	DrainWaits  uint64  `json:"drainWaits"`
+	WaitedMs    float64 `json:"waitedMs"`
+}
+
+func (d *gateDelta) add(before, after safeexec.Stats) {
+	d.SlowPaths += after.SlowPaths - before.SlowPaths
+	d.GiveUps += after.GiveUps - before.GiveUps
+	d.FlockDrains += after.FlockDrains - before.FlockDrains
+	d.PipeDrains += after.PipeDrains - before.PipeDrains
+	d.Barriers += after.Barriers - before.Barriers
+	d.DrainWaits += after.DrainWaits - before.DrainWaits
+	d.WaitedMs += float64(after.Waited-before.Waited) / 1e6
+}
+
+// stormResult is the result of s1 or s2 for one strategy.
+type stormResult struct {
+	Strategy      string      `json:"strategy"`
+	Cycles        int64       `json:"cycles"`
+	Failures      int64       `json:"failures"`
+	Errors        errorCounts `json:"errors"`
+	WriteFailures int64       `json:"writeFailures"` // of Failures, in the write
+	FirstError    string      `json:"firstError,omitempty"`
+	Retried       *uint64     `json:"retried,omitempty"`
+	Spawns        int64       `json:"spawns"`
+	SpawnFailures int64       `json:"spawnFailures"`
+	SpawnErrors   errorCounts `json:"spawnErrors"`
+	DurationS     float64     `json:"durationS"`
+	CyclesPerS    float64     `json:"cyclesPerS"`
+	Ratio         float64     `json:"cyclesPerSRatioToExec"`
+	WriteMeanUs   float64     `json:"writeMeanUs"`
+	CloseMeanUs   float64     `json:"closeMeanUs"`
+	Gate          *gateDelta  `json:"gate,omitempty"`
+
+	st           *strategy
+	write, close time.Duration
+	perRound     []float64 // cycles per second in each round
+}
+
+// failed reports whether the strategy saw any error, its spawners'
+// included.
+func (s *stormResult) failed() bool { return s.Failures+s.SpawnFailures > 0 }
 
 // writeScript writes script to path with st, as os.WriteFile or
 // safeexec.WriteExecutable would, and adds up the time it takes.
@@ -71,98 +150,18 @@ func (acc *stormResult) writeScript(st *strategy, path string) error {
 	return err
 }
 
-// merge adds d to c.
-func (c *counts) merge(d counts) {
-	c.Busy += d.Busy
-	c.Other += d.Other
-}
-
-// gateDelta is what safeexec's counters did during a scenario.
-type gateDelta struct {
-	SlowPaths   uint64  `json:"slowPaths"`
-	GiveUps     uint64  `json:"giveUps"`
-	FlockDrains uint64  `json:"flockDrains"`
-	PipeDrains  uint64  `json:"pipeDrains"`
-	Barriers    uint64  `json:"barriers"`
-	DrainWaits  uint64  `json:"drainWaits"`
-	WaitedMS    float64 `json:"waitedMs"`
-}
-
-func (d *gateDelta) add(before, after safeexec.Stats) {
-	d.SlowPaths += after.SlowPaths - before.SlowPaths
-	d.GiveUps += after.GiveUps - before.GiveUps
-	d.FlockDrains += after.FlockDrains - before.FlockDrains
-	d.PipeDrains += after.PipeDrains - before.PipeDrains
-	d.Barriers += after.Barriers - before.Barriers
-	d.DrainWaits += after.DrainWaits - before.DrainWaits
-	d.WaitedMS += float64(after.Waited-before.Waited) / 1e6
-}
-
-// stormResult is the result of s1 or s2 for one strategy.
-type stormResult struct {
-	Cycles      int64      `json:"cycles"`
-	Seconds     float64    `json:"seconds"`
-	PerSec      float64    `json:"cyclesPerSec"`
-	Ratio       float64    `json:"ratioToExec"`
-	Failures    counts     `json:"failures"`
-	Retried     uint64     `json:"retried"`
-	Spawns      int64      `json:"spawns"`
-	SpawnErrors counts     `json:"spawnerFailures"`
-	WriteMeanUS float64    `json:"writeMeanUs"`
-	CloseMeanUS float64    `json:"closeMeanUs"`
-	Gate        *gateDelta `json:"gate,omitempty"`
-
-	write, close time.Duration
-	perRound     []float64 // cycles per second in each round
-}
-
-// slowResult is the result of s3 for one strategy.
-type slowResult struct {
-	WriteSeconds  float64    `json:"writeSeconds"`
-	SpawnsDuring  int64      `json:"spawnsDuringWrite"`
-	RateDuring    float64    `json:"spawnsPerSecDuringWrite"`
-	RateWithout   float64    `json:"spawnsPerSecWithoutWriter"`
-	Ratio         float64    `json:"ratioDuringToWithout"`
-	Failures      counts     `json:"failures"`
-	SpawnFailures counts     `json:"spawnerFailures"`
-	Gate          *gateDelta `json:"gate,omitempty"`
-}
-
-// fastResult is the result of s4 for one strategy and goroutine count.
-type fastResult struct {
-	Goroutines int     `json:"goroutines"`
-	Spawns     int64   `json:"spawns"`
-	Seconds    float64 `json:"seconds"`
-	PerSec     float64 `json:"spawnsPerSec"`
-	Ratio      float64 `json:"ratioToExec"`
-	Failures   counts  `json:"failures"`
-
-	perRound []float64 // spawns per second in each round
-}
-
-// slice returns how long, or how many cycles, one round of s1 or s2
-// runs for.
-func (r *runner) slice() (time.Duration, int64) {
-	d := r.cfg.duration / time.Duration(r.cfg.rounds)
-	if r.cfg.cycles == 0 {
-		return d, 0
-	}
-	return 0, int64((r.cfg.cycles + r.cfg.rounds - 1) / r.cfg.rounds)
-}
-
-// inRounds runs fn for every strategy in every round, each round in a
-// different order, so that drift of the machine hits them all alike.
-func (r *runner) inRounds(label string, rounds int, fn func(st *strategy)) {
+// inRound runs fn for every strategy, in an order that turns with the
+// round, so that drift of the machine hits them all alike. It stops
+// early when the run is interrupted.
+func (r *runner) inRound(label string, round int, fn func(i int, st *strategy)) {
 	sts := r.cfg.strategies
-	for round := range rounds {
-		for i := range sts {
-			if r.ctx.Err() != nil {
-				return
-			}
-			st := sts[(i+round)%len(sts)]
-			r.progress.show(fmt.Sprintf("%s round %d/%d", label, round+1, rounds), st.name)
-			fn(st)
+	for i := range sts {
+		if r.ctx.Err() != nil {
+			return
 		}
+		j := (i + round) % len(sts)
+		r.progress.show(label, sts[j].name)
+		fn(j, sts[j])
 	}
 }
 
@@ -175,33 +174,42 @@ func withGate(st *strategy, fn func()) {
 	fn()
 }
 
+// sleep waits for d or until the run is interrupted, and reports whether
+// it waited the whole time.
+func (r *runner) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.ctx.Done():
+		return false
+	}
+}
+
 // spawners starts n goroutines that run path with run until stop is
-// called, which waits for them and returns how many runs they finished
-// and what errors they saw.
-func spawners(n int, run func(string) error, path string) (spawned *atomic.Int64, stop func() counts) {
+// called, which waits for them and returns what errors they saw.
+func spawners(n int, run func(string) error, path string) (spawned *atomic.Int64, stop func() errorCounts) {
 	var (
 		wg       sync.WaitGroup
 		done     atomic.Bool
 		mu       sync.Mutex
-		failures counts
+		failures errorCounts
 	)
 	spawned = new(atomic.Int64)
 	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var c counts
+		wg.Go(func() {
+			var c errorCounts
 			for !done.Load() {
 				c.add(run(path))
 				spawned.Add(1)
 			}
 			mu.Lock()
-			failures.Busy += c.Busy
-			failures.Other += c.Other
+			failures.merge(c)
 			mu.Unlock()
-		}()
+		})
 	}
-	return spawned, func() counts {
+	return spawned, func() errorCounts {
 		done.Store(true)
 		wg.Wait()
 		return failures
@@ -213,33 +221,26 @@ func (r *runner) path(prefix string) string {
 	return filepath.Join(r.dir, prefix+"-"+strconv.FormatUint(r.seq.Add(1), 10))
 }
 
-// storm runs s1 (ungated false) or s2 (ungated true).
-func (r *runner) storm(label string, ungated bool) map[*strategy]*stormResult {
-	res := make(map[*strategy]*stormResult)
+// newStorm returns empty s1 or s2 results, one per strategy.
+func (r *runner) newStorm() []*stormResult {
+	var res []*stormResult
 	for _, st := range r.cfg.strategies {
-		res[st] = &stormResult{}
+		s := &stormResult{Strategy: st.name, st: st}
+		if st.retried != nil {
+			s.Retried = new(uint64)
+		}
 		if st.safe {
-			res[st].Gate = &gateDelta{}
+			s.Gate = &gateDelta{}
 		}
-	}
-	d, n := r.slice()
-	r.inRounds(label, r.cfg.rounds, func(st *strategy) {
-		withGate(st, func() { r.stormSlice(st, ungated, d, n, res[st]) })
-	})
-	for _, s := range res {
-		if s.Seconds > 0 {
-			s.PerSec = float64(s.Cycles) / s.Seconds
-		}
-		if s.Cycles > 0 {
-			s.WriteMeanUS = float64(s.write) / float64(s.Cycles) / 1e3
-			s.CloseMeanUS = float64(s.close) / float64(s.Cycles) / 1e3
-		}
+		res = append(res, s)
 	}
 	return res
 }
 
-// stormSlice runs one round of s1 or s2 for st, for d or n cycles.
-func (r *runner) stormSlice(st *strategy, ungated bool, d time.Duration, n int64, acc *stormResult) {
+// stormSlice runs one round of s1 or s2 (ungated) for acc's strategy:
+// n cycles, or for d if n is 0.
+func (r *runner) stormSlice(acc *stormResult, ungated bool, d time.Duration, n int64) {
+	st := acc.st
 	spawn := st.run
 	if ungated {
 		spawn = runExec
@@ -254,27 +255,54 @@ func (r *runner) stormSlice(st *strategy, ungated bool, d time.Duration, n int64
 	begin := time.Now()
 	deadline := begin.Add(d)
 	var cycles int64
-	for ; n > 0 && cycles < n || n == 0 && time.Now().Before(deadline); cycles++ {
+	for ; (n > 0 && cycles < n || n == 0 && time.Now().Before(deadline)) && r.ctx.Err() == nil; cycles++ {
 		path := r.path("storm")
 		err := acc.writeScript(st, path)
-		if err == nil {
+		if err != nil {
+			acc.WriteFailures++
+		} else {
 			err = st.run(path)
 		}
-		acc.Failures.add(err)
+		if err != nil {
+			acc.Failures++
+		}
+		acc.Errors.add(err)
 		os.Remove(path)
 	}
 	elapsed := time.Since(begin)
-	acc.SpawnErrors.merge(stop())
+	spawnErrs := stop()
+	acc.SpawnErrors.merge(spawnErrs)
+	acc.SpawnFailures += spawnErrs.total()
 
 	acc.Cycles += cycles
-	acc.Seconds += elapsed.Seconds()
-	acc.perRound = append(acc.perRound, float64(cycles)/elapsed.Seconds())
+	acc.DurationS += elapsed.Seconds()
+	if cycles > 0 {
+		acc.perRound = append(acc.perRound, float64(cycles)/elapsed.Seconds())
+	}
 	acc.Spawns += spawned.Load()
 	if st.retried != nil {
-		acc.Retried += st.retried() - retried0
+		*acc.Retried += st.retried() - retried0
 	}
 	if acc.Gate != nil {
 		acc.Gate.add(stats0, safeexec.ReadStats())
+	}
+}
+
+// finishStorm sets the means and rates of s1 or s2.
+func finishStorm(res []*stormResult) {
+	for _, s := range res {
+		if s.DurationS > 0 {
+			s.CyclesPerS = float64(s.Cycles) / s.DurationS
+		}
+		if s.Cycles > 0 {
+			s.WriteMeanUs = float64(s.write) / float64(s.Cycles) / 1e3
+			s.CloseMeanUs = float64(s.close) / float64(s.Cycles) / 1e3
+		}
+		s.FirstError = s.Errors.first
+		if s.FirstError == "" {
+			s.FirstError = s.SpawnErrors.first
+		}
+		s.Ratio = medianRatio(s.perRound, res[0].perRound)
 	}
 }
 
@@ -293,109 +321,181 @@ func slowScript() []byte {
 	return b.Bytes()
 }
 
+// slowResult is the result of s3 for one strategy.
+type slowResult struct {
+	Strategy      string      `json:"strategy"`
+	Cycles        int64       `json:"cycles"` // slow writes made: 1, or 0 if interrupted
+	Failures      int64       `json:"failures"`
+	Errors        errorCounts `json:"errors"`
+	FirstError    string      `json:"firstError,omitempty"`
+	WriteS        float64     `json:"writeS"`
+	SpawnsDuring  int64       `json:"spawnsDuringWrite"`
+	RateDuring    float64     `json:"spawnsPerSDuringWrite"`
+	RateWithout   float64     `json:"spawnsPerSWithoutWriter"`
+	Ratio         float64     `json:"ratioDuringToWithout"`
+	Spawns        int64       `json:"spawns"`
+	SpawnFailures int64       `json:"spawnFailures"`
+	SpawnErrors   errorCounts `json:"spawnErrors"`
+	Gate          *gateDelta  `json:"gate,omitempty"`
+
+	st *strategy
+}
+
+func (s *slowResult) failed() bool { return s.Failures+s.SpawnFailures > 0 }
+
 // slow runs s3: one slow write per strategy, with the spawn rate around
 // it as the base.
-func (r *runner) slow() map[*strategy]*slowResult {
-	res := make(map[*strategy]*slowResult)
+func (r *runner) slow() []*slowResult {
+	res := make([]*slowResult, len(r.cfg.strategies))
 	data := slowScript()
-	r.inRounds("s3", 1, func(st *strategy) {
-		withGate(st, func() { res[st] = r.slowOne(st, data) })
+	r.inRound("s3", 0, func(i int, st *strategy) {
+		withGate(st, func() { res[i] = r.slowOne(st, data) })
 	})
-	return res
+	var done []*slowResult
+	for _, s := range res {
+		if s != nil {
+			done = append(done, s)
+		}
+	}
+	return done
 }
 
 // slowOne writes data slowly with st while one goroutine starts true
 // through st, and compares the spawn rate during the write with the rate
 // just before and just after it.
 func (r *runner) slowOne(st *strategy, data []byte) *slowResult {
-	res := &slowResult{}
+	res := &slowResult{Strategy: st.name, st: st}
 	if st.safe {
 		res.Gate = &gateDelta{}
+		stats0 := safeexec.ReadStats()
+		defer func() { res.Gate.add(stats0, safeexec.ReadStats()) }()
 	}
-	stats0 := safeexec.ReadStats()
-	base := r.cfg.duration / 4
+	base := r.cfg.perf / 4
 	path := r.path("slow")
-
 	spawned, stop := spawners(1, st.run, r.truePath)
-	time.Sleep(50 * time.Millisecond) // let it get going
-	t0, c0 := time.Now(), spawned.Load()
-	time.Sleep(base)
-	t1, c1 := time.Now(), spawned.Load()
+	defer func() {
+		errs := stop()
+		res.Spawns = spawned.Load()
+		res.SpawnErrors, res.SpawnFailures = errs, errs.total()
+		res.FirstError = res.Errors.first
+		if res.FirstError == "" {
+			res.FirstError = errs.first
+		}
+		os.Remove(path)
+	}()
 
+	r.sleep(50 * time.Millisecond) // let it get going
+	t0, c0 := time.Now(), spawned.Load()
+	r.sleep(base)
+	t1, c1 := time.Now(), spawned.Load()
 	w, err := st.create(path)
 	if err != nil {
-		res.Failures.add(err)
-		res.SpawnFailures = stop()
+		res.Cycles, res.Failures = 1, 1
+		res.Errors.add(err)
 		return res
 	}
 	t2, c2 := time.Now(), spawned.Load()
-	chunks := len(data) / slowChunk
-	for i := range chunks {
-		if _, err = w.Write(data[i*slowChunk : (i+1)*slowChunk]); err != nil {
-			break
-		}
-		time.Sleep(time.Until(t2.Add(r.cfg.duration * time.Duration(i+1) / time.Duration(chunks))))
-	}
+	err = r.slowWrite(w, data, t2)
 	t3, c3 := time.Now(), spawned.Load()
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}
+	if r.ctx.Err() != nil {
+		return res // the measurement is cut short: leave it out
+	}
 	t4, c4 := time.Now(), spawned.Load()
-	time.Sleep(base)
+	r.sleep(base)
 	t5, c5 := time.Now(), spawned.Load()
-	res.SpawnFailures = stop()
 
 	if err == nil {
 		err = st.run(path)
 	}
-	res.Failures.add(err)
-	os.Remove(path)
-
-	res.WriteSeconds = t3.Sub(t2).Seconds()
+	res.Cycles = 1
+	if err != nil {
+		res.Failures = 1
+	}
+	res.Errors.add(err)
+	res.WriteS = t3.Sub(t2).Seconds()
 	res.SpawnsDuring = c3 - c2
 	res.RateDuring = float64(c3-c2) / t3.Sub(t2).Seconds()
 	res.RateWithout = float64(c1-c0+c5-c4) / (t1.Sub(t0) + t5.Sub(t4)).Seconds()
 	if res.RateWithout > 0 {
 		res.Ratio = res.RateDuring / res.RateWithout
 	}
-	if res.Gate != nil {
-		res.Gate.add(stats0, safeexec.ReadStats())
-	}
 	return res
+}
+
+// slowWrite writes data to w in chunks spread over -perf from begin.
+func (r *runner) slowWrite(w io.Writer, data []byte, begin time.Time) error {
+	chunks := len(data) / slowChunk
+	for i := range chunks {
+		if _, err := w.Write(data[i*slowChunk : (i+1)*slowChunk]); err != nil {
+			return err
+		}
+		next := begin.Add(r.cfg.perf * time.Duration(i+1) / time.Duration(chunks))
+		if !r.sleep(time.Until(next)) {
+			return r.ctx.Err()
+		}
+	}
+	return nil
 }
 
 // fastGoroutines are the goroutine counts of s4.
 var fastGoroutines = []int{1, 4}
 
-// fast runs s4.
-func (r *runner) fast() map[*strategy][]*fastResult {
-	res := make(map[*strategy][]*fastResult)
-	for _, st := range r.cfg.strategies {
+// fastResult is the result of s4 for one strategy and goroutine count.
+type fastResult struct {
+	Strategy   string      `json:"strategy"`
+	Goroutines int         `json:"goroutines"`
+	Cycles     int64       `json:"cycles"` // Start and Wait of true
+	Failures   int64       `json:"failures"`
+	Errors     errorCounts `json:"errors"`
+	FirstError string      `json:"firstError,omitempty"`
+	DurationS  float64     `json:"durationS"`
+	PerS       float64     `json:"cyclesPerS"`
+	Ratio      float64     `json:"cyclesPerSRatioToExec"`
+
+	st       *strategy
+	perRound []float64 // spawns per second in each round
+}
+
+func (f *fastResult) failed() bool { return f.Failures > 0 }
+
+// fast runs s4: each strategy's results, one per goroutine count.
+func (r *runner) fast() [][]*fastResult {
+	res := make([][]*fastResult, len(r.cfg.strategies))
+	for i, st := range r.cfg.strategies {
 		for _, g := range fastGoroutines {
-			res[st] = append(res[st], &fastResult{Goroutines: g})
+			res[i] = append(res[i], &fastResult{Strategy: st.name, Goroutines: g, st: st})
 		}
 	}
-	d := r.cfg.duration / time.Duration(r.cfg.rounds)
-	r.inRounds("s4", r.cfg.rounds, func(st *strategy) {
-		withGate(st, func() {
-			for _, fr := range res[st] {
-				spawned, stop := spawners(fr.Goroutines, st.run, r.truePath)
-				begin := time.Now()
-				time.Sleep(d)
-				fr.Failures.merge(stop())
-				elapsed := time.Since(begin).Seconds()
-				n := spawned.Load()
-				fr.Seconds += elapsed
-				fr.Spawns += n
-				fr.perRound = append(fr.perRound, float64(n)/elapsed)
-			}
+	d := r.cfg.perf / time.Duration(r.cfg.rounds)
+	for round := range r.cfg.rounds {
+		r.inRound(fmt.Sprintf("s4 round %d/%d", round+1, r.cfg.rounds), round, func(i int, st *strategy) {
+			withGate(st, func() {
+				for _, fr := range res[i] {
+					spawned, stop := spawners(fr.Goroutines, st.run, r.truePath)
+					begin := time.Now()
+					r.sleep(d)
+					errs := stop()
+					elapsed := time.Since(begin).Seconds()
+					n := spawned.Load()
+					fr.Errors.merge(errs)
+					fr.Failures += errs.total()
+					fr.DurationS += elapsed
+					fr.Cycles += n
+					fr.perRound = append(fr.perRound, float64(n)/elapsed)
+				}
+			})
 		})
-	})
+	}
 	for _, frs := range res {
-		for _, fr := range frs {
-			if fr.Seconds > 0 {
-				fr.PerSec = float64(fr.Spawns) / fr.Seconds
+		for g, fr := range frs {
+			if fr.DurationS > 0 {
+				fr.PerS = float64(fr.Cycles) / fr.DurationS
 			}
+			fr.FirstError = fr.Errors.first
+			fr.Ratio = medianRatio(fr.perRound, res[0][g].perRound)
 		}
 	}
 	return res
