@@ -341,8 +341,6 @@ type slowResult struct {
 	st *strategy
 }
 
-func (s *slowResult) failed() bool { return s.Failures+s.SpawnFailures > 0 }
-
 // slow runs s3: one slow write per strategy, with the spawn rate around
 // it as the base.
 func (r *runner) slow() []*slowResult {
@@ -458,8 +456,6 @@ type fastResult struct {
 	st       *strategy
 	perRound []float64 // spawns per second in each round
 }
-
-func (f *fastResult) failed() bool { return f.Failures > 0 }
 
 // fast runs s4: each strategy's results, one per goroutine count.
 func (r *runner) fast() [][]*fastResult {
