@@ -57,23 +57,26 @@
 // The verdict answers two questions from s1 and s2. Did the race
 // reproduce here? Yes if plain os/exec met ETXTBSY at all; racecheck gives
 // its k failures in n cycles with an exact (Clopper–Pearson) 95% interval.
-// Did safeexec remove it? Yes if safeexec had no failure of any kind, and
-// in each of s1 and s2 a one-sided Fisher exact test finds its rate of
-// failures (j in m cycles) lower than plain os/exec's rate of ETXTBSY in
-// the same rounds. It is No as soon as safeexec fails at all.
+// Did safeexec remove it? No as soon as safeexec fails at all, with any
+// error. Yes if it never failed (0 in m cycles, with the interval's upper
+// bound) and a one-sided exact test finds its rate lower than plain
+// os/exec's rate of ETXTBSY in the same rounds: Fisher's exact test,
+// stratified by scenario (the exact Cochran–Mantel–Haenszel test), so
+// that s1 and s2 add up their evidence without being taken for one rate.
+// The p-value of each scenario alone is shown too.
 //
 // s1 and s2 run in -rounds rounds, in which every strategy takes its turn
 // in an order that turns with the round, so that drift of the machine hits
-// all alike. Racecheck looks at the data after a quarter, half and all of
-// the rounds (rounded up), and stops at the first look at which the
-// verdict is decided. Looking three times gives three chances of a false
-// "removed", so each look tests at 0.05/3 (Bonferroni): the chance of a
-// false "removed" in the whole run stays below 0.05, and both s1 and s2
-// must pass, which needs no further correction. With 0 failures of
-// safeexec in as many cycles as os/exec, a look decides once os/exec has
-// met ETXTBSY about 6 times in each scenario. If the last look does not
-// decide, racecheck says that the evidence is not enough and proposes a
-// -duration (or -cycles) and -spawners that would be.
+// all alike; exec and safeexec get twice the time of the others. Racecheck
+// looks at the data after a quarter, half and all of the rounds (rounded
+// up), and stops at the first look at which the verdict is decided.
+// Looking three times gives three chances of a false "removed", so each
+// look tests at 0.05/3 (Bonferroni): the chance of a false "removed" in
+// the whole run stays below 0.05. When safeexec never fails and runs as
+// many cycles as plain os/exec, a look decides once plain os/exec has met
+// ETXTBSY about 6 times. If the last look does not decide, racecheck says
+// that the evidence is not enough, and proposes a -duration (or -cycles)
+// and -spawners that would likely be.
 //
 // # Flags
 //
@@ -140,13 +143,13 @@
 //	elapsedS    the whole run
 //	loadBefore, loadAfter  load averages over 1, 5, 15 minutes (Linux)
 //	verdict     {decided, reproduced, removed, safeexecFailed, alpha,
-//	            alphaPerLook, lookRounds, looks (made), roundsRun,
-//	            suggestDurationS, suggestCycles, suggestSpawners,
-//	            scenarios: [{scenario, execCycles, execEtxtbsy,
-//	            execRatePct, execRatePctLow, execRatePctHigh,
-//	            safeexecCycles, safeexecFailures, safeexecSpawnFailures,
-//	            safeexecRatePct, safeexecRatePctHigh, pValue,
-//	            significant}]}
+//	            alphaPerLook, lookRounds, pValue, significant, looks
+//	            (made), roundsRun, suggestDurationS, suggestCycles,
+//	            suggestSpawners, scenarios: [{scenario, execCycles,
+//	            execEtxtbsy, execRatePct, execRatePctLow,
+//	            execRatePctHigh, safeexecCycles, safeexecFailures,
+//	            safeexecSpawnFailures, safeexecRatePct,
+//	            safeexecRatePctHigh, pValue (this scenario alone)}]}
 //	s1, s2      per strategy: {strategy, cycles, failures, errors,
 //	            writeFailures, firstError, retried, spawns, spawnFailures,
 //	            spawnErrors, durationS, cyclesPerS, cyclesPerSRatioToExec,

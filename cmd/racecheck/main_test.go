@@ -227,7 +227,8 @@ func TestJSON(t *testing.T) {
 	for _, k := range []string{"decided", "reproduced", "removed", "safeexecFailed"} {
 		isType("verdict."+k, v[k], "bool")
 	}
-	for _, k := range []string{"alpha", "alphaPerLook", "looks", "roundsRun"} {
+	isType("verdict.significant", v["significant"], "bool")
+	for _, k := range []string{"alpha", "alphaPerLook", "pValue", "looks", "roundsRun"} {
 		isType("verdict."+k, v[k], "number")
 	}
 	svs, _ := v["scenarios"].([]any)

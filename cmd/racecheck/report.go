@@ -164,6 +164,15 @@ func (rep *report) finish(cfg *config, begin time.Time, interrupted bool) int {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: probe %s %s", pr.Strategy, pr.Probe, pr.Outcome))
 		}
 	}
+	// Plain os/exec failing every cycle, and never with ETXTBSY, means
+	// it cannot run files here at all, as when the preflight fails.
+	for _, res := range [][]*stormResult{rep.S1, rep.S2} {
+		if ex := res; len(ex) > 0 && rep.ExecError == "" {
+			if e := ex[0]; e.Cycles > 0 && e.Failures == e.Cycles && e.Errors.ETXTBSY == 0 {
+				rep.ExecError = e.FirstError
+			}
+		}
+	}
 	if cfg.goals {
 		rep.goals()
 	}

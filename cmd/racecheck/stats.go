@@ -67,19 +67,48 @@ func clopperPearson(k, n int64, alpha float64) (lo, hi float64) {
 	return lo, hi
 }
 
-// fisherLess returns the one-sided p-value of Fisher's exact test that
-// the rate behind j events in m trials is lower than the rate behind k
-// events in n trials: given the k+j events of both, the probability that
-// j or fewer fall among the m trials.
-func fisherLess(j, m, k, n int64) float64 {
-	total, events := n+m, k+j
-	if events == 0 || m == 0 || n == 0 {
-		return 1
+// stratum is one table of Fisher's test: j events in m trials of the arm
+// under test, k events in n trials of the other.
+type stratum struct{ j, m, k, n int64 }
+
+// hypergeom returns the distribution of the events that fall among the m
+// trials of s, given the k+j events of both arms: P(X = x) at index x.
+func (s stratum) hypergeom() []float64 {
+	events := s.k + s.j
+	pmf := make([]float64, min(s.m, events)+1)
+	den := logChoose(s.n+s.m, events)
+	for x := max(0, events-s.n); x < int64(len(pmf)); x++ {
+		pmf[x] = math.Exp(logChoose(s.m, x) + logChoose(s.n, events-x) - den)
 	}
-	den := logChoose(total, events)
+	return pmf
+}
+
+// exactLess returns the one-sided p-value of the exact conditional test
+// that the rate of the arm under test is lower than the other's: given
+// each stratum's events, the probability that the strata together put as
+// few events as they did, or fewer, among the arm's trials, if both arms
+// had one rate in each stratum. For one stratum it is Fisher's exact test;
+// for several it is the exact stratified (Cochran–Mantel–Haenszel) test.
+func exactLess(strata ...stratum) float64 {
+	dist := []float64{1} // P(sum of X = x)
+	var j int64
+	for _, s := range strata {
+		if s.m == 0 || s.n == 0 {
+			continue
+		}
+		j += s.j
+		pmf := s.hypergeom()
+		sum := make([]float64, len(dist)+len(pmf)-1)
+		for a, pa := range dist {
+			for b, pb := range pmf {
+				sum[a+b] += pa * pb
+			}
+		}
+		dist = sum
+	}
 	p := 0.0
-	for x := max(0, events-n); x <= min(j, events); x++ {
-		p += math.Exp(logChoose(m, x) + logChoose(n, events-x) - den)
+	for x := int64(0); x <= j && x < int64(len(dist)); x++ {
+		p += dist[x]
 	}
 	return min(p, 1)
 }

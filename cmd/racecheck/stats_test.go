@@ -23,7 +23,7 @@ func TestClopperPearson(t *testing.T) {
 	}
 }
 
-func TestFisherLess(t *testing.T) {
+func TestExactLess(t *testing.T) {
 	tests := []struct {
 		j, m, k, n int64
 		want       float64
@@ -34,9 +34,20 @@ func TestFisherLess(t *testing.T) {
 		{5, 100, 0, 100, 1},
 	}
 	for _, tt := range tests {
-		if got := fisherLess(tt.j, tt.m, tt.k, tt.n); math.Abs(got-tt.want) > 1e-9*max(1, tt.want) && math.Abs(got-tt.want)/tt.want > 1e-6 {
-			t.Errorf("fisherLess(%d, %d, %d, %d) = %g, want %g", tt.j, tt.m, tt.k, tt.n, got, tt.want)
+		if got := exactLess(stratum{tt.j, tt.m, tt.k, tt.n}); math.Abs(got-tt.want) > 1e-6*tt.want {
+			t.Errorf("exactLess(%d, %d, %d, %d) = %g, want %g", tt.j, tt.m, tt.k, tt.n, got, tt.want)
 		}
+	}
+	// With no event in the arm under test, the strata multiply.
+	a, b := stratum{0, 100, 5, 100}, stratum{0, 300, 3, 200}
+	if got, want := exactLess(a, b), exactLess(a)*exactLess(b); math.Abs(got-want) > 1e-9*want {
+		t.Errorf("exactLess(%v, %v) = %g, want %g, the product", a, b, got, want)
+	}
+	// P(X1+X2 <= 1) = P(0,0) + P(1,0) + P(0,1).
+	a, b = stratum{1, 50, 2, 50}, stratum{0, 50, 2, 50}
+	pa, pb := a.hypergeom(), b.hypergeom()
+	if got, want := exactLess(a, b), pa[0]*pb[0]+pa[1]*pb[0]+pa[0]*pb[1]; math.Abs(got-want) > 1e-9*want {
+		t.Errorf("exactLess(%v, %v) = %g, want %g", a, b, got, want)
 	}
 }
 

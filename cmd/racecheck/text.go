@@ -104,22 +104,36 @@ func printVerdict(w io.Writer, rep *report, cfg *config) {
 		name := strings.ToUpper(sv.Scenario)
 		fmt.Fprintf(w, "  %s: plain os/exec met ETXTBSY in %d of %d cycles, %.2f%% (95%% CI %.2f-%.2f%%);\n",
 			name, sv.ExecETXTBSY, sv.ExecCycles, sv.ExecRatePct, sv.ExecRatePctLow, sv.ExecRatePctHigh)
-		fmt.Fprintf(w, "      safeexec failed in %d of %d cycles (95%% CI up to %.2f%%); one-sided Fisher\n"+
-			"      exact test of a lower rate than os/exec's: p = %s%s.\n",
-			sv.SafeexecFailures, sv.SafeexecCycles, sv.SafeexecRatePctHigh, pvalue(sv.PValue), mark(sv, v))
+		fmt.Fprintf(w, "      safeexec failed in %d of %d cycles (95%% CI up to %.2f%%).\n",
+			sv.SafeexecFailures, sv.SafeexecCycles, sv.SafeexecRatePctHigh)
 		if sv.SafeexecSpawnFailure > 0 {
 			fmt.Fprintf(w, "      safeexec's spawners failed %d times.\n", sv.SafeexecSpawnFailure)
 		}
 	}
-	fmt.Fprintf(w, "  Significant means p < %s: 0.05 split over %d looks at the data, after rounds %s;\n",
+	var alone []string
+	for _, sv := range v.Scenarios {
+		alone = append(alone, strings.ToUpper(sv.Scenario)+" alone "+pvalue(sv.PValue))
+	}
+	fmt.Fprintln(w, "  One-sided exact test that safeexec fails less often than plain os/exec (Fisher's,")
+	fmt.Fprintf(w, "  stratified by scenario): p = %s", pvalue(v.PValue))
+	if len(alone) > 1 {
+		fmt.Fprintf(w, " (%s)", strings.Join(alone, ", "))
+	}
+	switch {
+	case v.Significant:
+		fmt.Fprint(w, ", significant:")
+	default:
+		fmt.Fprint(w, ", not significant:")
+	}
+	fmt.Fprintf(w, "\n  it must be below %s, 0.05 split over %d looks at the data (after rounds %s);",
 		num(v.AlphaPerLook), len(v.LookRounds), joinInts(v.LookRounds))
 	switch {
 	case !rep.Complete:
-		fmt.Fprintf(w, "  %d made before the interrupt, in round %d.\n", v.Looks, v.RoundsRun+1)
+		fmt.Fprintf(w, "\n  %d made before the interrupt, in round %d.\n", v.Looks, v.RoundsRun+1)
 	case v.Decided:
-		fmt.Fprintf(w, "  decided at look %d of %d.\n", v.Looks, len(v.LookRounds))
+		fmt.Fprintf(w, "\n  decided at look %d of %d.\n", v.Looks, len(v.LookRounds))
 	default:
-		fmt.Fprintf(w, "  all %d made.\n", v.Looks)
+		fmt.Fprintf(w, "\n  all %d made.\n", v.Looks)
 	}
 	switch {
 	case v.SuggestCycles > 0:
@@ -287,27 +301,13 @@ func table(w io.Writer, rows [][]string) {
 	}
 }
 
-// mark says whether sv's p-value is significant at a look.
-func mark(sv *scenarioVerdict, v *verdict) string {
-	switch {
-	case sv.Significant:
-		return ", significant"
-	case sv.PValue < v.AlphaPerLook:
-		return ", but not at a look"
-	}
-	return ", not significant"
-}
-
 func pctString(p float64) string { return fmt.Sprintf("%.2f%%", p) }
 
 // num formats x with up to three significant digits.
 func num(x float64) string { return fmt.Sprintf("%.3g", x) }
 
 func pvalue(p float64) string {
-	if p < 0.001 {
-		return fmt.Sprintf("%.1e", p)
-	}
-	return fmt.Sprintf("%.3f", p)
+	return fmt.Sprintf("%.2g", p)
 }
 
 func loads(l []float64) string {

@@ -21,6 +21,8 @@ type verdict struct {
 	Alpha          float64            `json:"alpha"`
 	AlphaPerLook   float64            `json:"alphaPerLook"`
 	LookRounds     []int              `json:"lookRounds"`
+	PValue         float64            `json:"pValue"`
+	Significant    bool               `json:"significant"`
 	Looks          int                `json:"looks"`
 	RoundsRun      int                `json:"roundsRun"`
 	Scenarios      []*scenarioVerdict `json:"scenarios"`
@@ -44,8 +46,7 @@ type scenarioVerdict struct {
 	SafeexecSpawnFailure int64   `json:"safeexecSpawnFailures"`
 	SafeexecRatePct      float64 `json:"safeexecRatePct"`
 	SafeexecRatePctHigh  float64 `json:"safeexecRatePctHigh"`
-	PValue               float64 `json:"pValue"`
-	Significant          bool    `json:"significant"`
+	PValue               float64 `json:"pValue"` // this scenario alone
 }
 
 // lookRounds returns the rounds after which the verdict is checked: after
@@ -78,7 +79,7 @@ func judge(rep *report, cfg *config, roundsRun int, interrupted bool) *verdict {
 			v.Looks++
 		}
 	}
-	allSignificant := true
+	var strata []stratum
 	for _, sc := range []struct {
 		name string
 		res  []*stormResult
@@ -99,19 +100,21 @@ func judge(rep *report, cfg *config, roundsRun int, interrupted bool) *verdict {
 		sv.ExecRatePct, sv.ExecRatePctLow, sv.ExecRatePctHigh = pct(ex.Errors.ETXTBSY, ex.Cycles), 100*lo, 100*hi
 		_, hi = clopperPearson(safe.Failures, safe.Cycles, alpha)
 		sv.SafeexecRatePct, sv.SafeexecRatePctHigh = pct(safe.Failures, safe.Cycles), 100*hi
-		sv.PValue = fisherLess(safe.Failures, safe.Cycles, ex.Errors.ETXTBSY, ex.Cycles)
-		// Only a planned look may call a difference significant.
-		atLook := !interrupted && slices.Contains(looks, roundsRun)
-		sv.Significant = atLook && sv.PValue < v.AlphaPerLook
+		st := stratum{safe.Failures, safe.Cycles, ex.Errors.ETXTBSY, ex.Cycles}
+		strata = append(strata, st)
+		sv.PValue = exactLess(st)
 		v.Reproduced = v.Reproduced || ex.Errors.ETXTBSY > 0
 		v.SafeexecFailed = v.SafeexecFailed || safe.failed()
-		allSignificant = allSignificant && sv.Significant
 		v.Scenarios = append(v.Scenarios, sv)
 	}
 	if len(v.Scenarios) == 0 {
 		return nil
 	}
-	v.Removed = v.Reproduced && !v.SafeexecFailed && allSignificant
+	v.PValue = exactLess(strata...)
+	// Only a planned look may call a difference significant.
+	atLook := !interrupted && slices.Contains(looks, roundsRun)
+	v.Significant = atLook && v.PValue < v.AlphaPerLook
+	v.Removed = v.Reproduced && !v.SafeexecFailed && v.Significant
 	v.Decided = v.Removed || v.SafeexecFailed
 	if !v.Decided && !interrupted && roundsRun == cfg.rounds {
 		v.suggest(cfg)
@@ -150,11 +153,10 @@ func (v *verdict) suggest(cfg *config) {
 		v.SuggestSpawners = 2 * max(cfg.spawners, 2)
 	} else {
 		rate := float64(k) / float64(n)
-		perScenario := float64(n) / float64(len(v.Scenarios))
 		for need := int64(1); need < 1000; need++ {
-			cycles := float64(need) / rate
-			if fisherLess(0, int64(cycles), need, int64(cycles)) < v.AlphaPerLook {
-				scale = max(1.25*cycles/perScenario, 1.5)
+			cycles := int64(float64(need) / rate)
+			if exactLess(stratum{0, cycles, need, cycles}) < v.AlphaPerLook {
+				scale = max(1.25*float64(cycles)/float64(n), 1.5)
 				break
 			}
 		}
