@@ -197,8 +197,8 @@ func (rep *report) problem(st *strategy, where string, n int64, errs ...errorCou
 	for _, e := range errs {
 		all.merge(e)
 	}
-	rep.Problems = append(rep.Problems, fmt.Sprintf("%s failed %d times %s (%s), first: %s",
-		st.name, n, where, all.String(), all.first))
+	rep.Problems = append(rep.Problems, fmt.Sprintf("%s failed %s %s (%s), first: %s",
+		st.name, times(n), where, all.String(), all.first))
 }
 
 // String lists the non-zero counts.

@@ -188,8 +188,10 @@ func (r *runner) sleep(d time.Duration) bool {
 }
 
 // spawners starts n goroutines that run path with run until stop is
-// called, which waits for them and returns what errors they saw.
-func spawners(n int, run func(string) error, path string) (spawned *atomic.Int64, stop func() errorCounts) {
+// called, which waits for them and returns what errors they saw. An error
+// once ctx is done does not count: the signal that ended the run may have
+// killed the command.
+func spawners(ctx context.Context, n int, run func(string) error, path string) (spawned *atomic.Int64, stop func() errorCounts) {
 	var (
 		wg       sync.WaitGroup
 		done     atomic.Bool
@@ -201,7 +203,11 @@ func spawners(n int, run func(string) error, path string) (spawned *atomic.Int64
 		wg.Go(func() {
 			var c errorCounts
 			for !done.Load() {
-				c.add(run(path))
+				err := run(path)
+				if err != nil && ctx.Err() != nil {
+					break
+				}
+				c.add(err)
 				spawned.Add(1)
 			}
 			mu.Lock()
@@ -251,23 +257,28 @@ func (r *runner) stormSlice(acc *stormResult, ungated bool, d time.Duration, n i
 	}
 	stats0 := safeexec.ReadStats()
 
-	spawned, stop := spawners(r.cfg.spawners, spawn, r.truePath)
+	spawned, stop := spawners(r.ctx, r.cfg.spawners, spawn, r.truePath)
 	begin := time.Now()
 	deadline := begin.Add(d)
 	var cycles int64
 	for ; (n > 0 && cycles < n || n == 0 && time.Now().Before(deadline)) && r.ctx.Err() == nil; cycles++ {
 		path := r.path("storm")
 		err := acc.writeScript(st, path)
-		if err != nil {
-			acc.WriteFailures++
-		} else {
+		wrote := err == nil
+		if wrote {
 			err = st.run(path)
+		}
+		os.Remove(path)
+		if r.ctx.Err() != nil {
+			break // the signal that ended the run may have killed the script
 		}
 		if err != nil {
 			acc.Failures++
+			if !wrote {
+				acc.WriteFailures++
+			}
 		}
 		acc.Errors.add(err)
-		os.Remove(path)
 	}
 	elapsed := time.Since(begin)
 	spawnErrs := stop()
@@ -370,7 +381,7 @@ func (r *runner) slowOne(st *strategy, data []byte) *slowResult {
 	}
 	base := r.cfg.perf / 4
 	path := r.path("slow")
-	spawned, stop := spawners(1, st.run, r.truePath)
+	spawned, stop := spawners(r.ctx, 1, st.run, r.truePath)
 	defer func() {
 		errs := stop()
 		res.Spawns = spawned.Load()
@@ -470,7 +481,7 @@ func (r *runner) fast() [][]*fastResult {
 		r.inRound(fmt.Sprintf("s4 round %d/%d", round+1, r.cfg.rounds), round, func(i int, st *strategy) {
 			withGate(st, func() {
 				for _, fr := range res[i] {
-					spawned, stop := spawners(fr.Goroutines, st.run, r.truePath)
+					spawned, stop := spawners(r.ctx, fr.Goroutines, st.run, r.truePath)
 					begin := time.Now()
 					r.sleep(d)
 					errs := stop()

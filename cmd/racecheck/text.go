@@ -86,9 +86,9 @@ func printVerdict(w io.Writer, rep *report, cfg *config) {
 	case v.Removed:
 		say = "the race is real here, and safeexec removed it."
 	case v.SafeexecFailed && v.Reproduced:
-		say = fmt.Sprintf("the race is real here, and safeexec did NOT remove it: it failed %d times.", failures)
+		say = fmt.Sprintf("the race is real here, and safeexec did NOT remove it: it failed %s.", times(failures))
 	case v.SafeexecFailed:
-		say = fmt.Sprintf("safeexec failed %d times; plain os/exec never met ETXTBSY.", failures)
+		say = fmt.Sprintf("safeexec failed %s; plain os/exec never met ETXTBSY.", times(failures))
 	case v.Reproduced:
 		say = "the race is real here, but there is not enough evidence yet that safeexec\n" +
 			"removed it: it never failed, but in too few cycles to tell that from luck."
@@ -107,7 +107,7 @@ func printVerdict(w io.Writer, rep *report, cfg *config) {
 		fmt.Fprintf(w, "      safeexec failed in %d of %d cycles (95%% CI up to %.2f%%).\n",
 			sv.SafeexecFailures, sv.SafeexecCycles, sv.SafeexecRatePctHigh)
 		if sv.SafeexecSpawnFailure > 0 {
-			fmt.Fprintf(w, "      safeexec's spawners failed %d times.\n", sv.SafeexecSpawnFailure)
+			fmt.Fprintf(w, "      safeexec's spawners failed %s.\n", times(sv.SafeexecSpawnFailure))
 		}
 	}
 	var alone []string
@@ -193,7 +193,7 @@ func printStorm(w io.Writer, res []*stormResult) {
 	fmt.Fprintf(w, "exec made %.0f cycles per second.\n", res[0].CyclesPerS)
 	for _, s := range res {
 		if s.SpawnFailures > 0 {
-			fmt.Fprintf(w, "%s's spawners failed %d times in %d starts (%s).\n", s.Strategy, s.SpawnFailures, s.Spawns, s.SpawnErrors)
+			fmt.Fprintf(w, "%s's spawners failed %s in %d starts (%s).\n", s.Strategy, times(s.SpawnFailures), s.Spawns, s.SpawnErrors)
 		}
 	}
 	for _, s := range res {
@@ -299,6 +299,14 @@ func table(w io.Writer, rows [][]string) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 	}
+}
+
+// times says how many times something happened.
+func times(n int64) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d times", n)
 }
 
 func pctString(p float64) string { return fmt.Sprintf("%.2f%%", p) }
