@@ -159,7 +159,7 @@ func TestRunShort(t *testing.T) {
 		t.Errorf("report starts with %q, want the verdict", firstLine(out))
 	}
 	for _, want := range []string{"S1 storm", "S2 ungated", "S3 slow write", "S4 fast path", "Deadlock probes",
-		"safeexec's Close used the", "performance targets"} {
+		"safeexec's Close there: ", "performance targets"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -163,8 +163,8 @@ func printSetting(w io.Writer, rep *report, cfg *config) {
 	fmt.Fprintf(w, "-dir %s: %s\n", rep.Dir, fs)
 	if rep.ClosePath != "" {
 		c := rep.Closes
-		fmt.Fprintf(w, "safeexec's Close used the %s there (%d flock drains, %d pipe drains,\n"+
-			"%d gate barriers)\n", rep.ClosePath, c.FlockDrains, c.PipeDrains, c.Barriers)
+		fmt.Fprintf(w, "safeexec's Close there: %d flock drains, %d pipe drains, %d gate barriers\n",
+			c.FlockDrains, c.PipeDrains, c.Barriers)
 	}
 	if v := rep.Verdict; v != nil {
 		if cfg.cycles > 0 {

@@ -65,7 +65,8 @@ func lookRounds(rounds int, fixed bool) []int {
 }
 
 // judge computes the verdict from s1 and s2 as they stand after
-// roundsRun rounds. final is false at an interim look.
+// roundsRun rounds, or when a signal cut the run short. Only a planned
+// look may find the difference significant.
 func judge(rep *report, cfg *config, roundsRun int, interrupted bool) *verdict {
 	looks := lookRounds(cfg.rounds, cfg.cycles > 0)
 	v := &verdict{
@@ -111,7 +112,6 @@ func judge(rep *report, cfg *config, roundsRun int, interrupted bool) *verdict {
 		return nil
 	}
 	v.PValue = exactLess(strata...)
-	// Only a planned look may call a difference significant.
 	atLook := !interrupted && slices.Contains(looks, roundsRun)
 	v.Significant = atLook && v.PValue < v.AlphaPerLook
 	v.Removed = v.Reproduced && !v.SafeexecFailed && v.Significant
