@@ -230,7 +230,7 @@ func printFast(w io.Writer, res []*fastResult) {
 }
 
 func printProbes(w io.Writer, res []*probeResult) {
-	fmt.Fprintf(w, "Deadlock probes, each in a child process, one at a time, hung after %v:\n", probeTimeout)
+	fmt.Fprintf(w, "Deadlock probes, one at a time, each in a child process (hung: no exit in %v):\n", probeTimeout)
 	for _, p := range probes {
 		fmt.Fprintf(w, "  %s: %s\n", p.name, p.desc)
 	}
@@ -258,7 +258,11 @@ func printGoals(w io.Writer, goals []goal) {
 		if !g.Met {
 			mark = "not met"
 		}
-		rows = append(rows, []string{g.Goal, num(g.Target) + " " + g.Unit, num(g.Got) + " " + g.Unit, mark})
+		f := "%.2f %s"
+		if g.Unit == "µs" {
+			f = "%.0f %s"
+		}
+		rows = append(rows, []string{g.Goal, fmt.Sprintf(f, g.Target, g.Unit), fmt.Sprintf(f, g.Got, g.Unit), mark})
 	}
 	table(w, rows)
 }
