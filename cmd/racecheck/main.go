@@ -14,7 +14,7 @@
 //	racecheck [flags]
 //
 // With no flags it runs every scenario with every strategy in at most
-// about 80s, shows progress on standard error and prints the verdict
+// about 85s, shows progress on standard error and prints the verdict
 // first, then one block per scenario, on standard output.
 //
 // The strategies are:

@@ -17,6 +17,9 @@ import (
 func TestMain(m *testing.M) {
 	// The probes run this binary again, as they run racecheck.
 	if probe := os.Getenv(probeEnv); probe != "" {
+		if fn := testProbes[probe]; fn != nil {
+			os.Exit(superviseProbe(probe, fn))
+		}
 		os.Exit(runProbeChild(probe))
 	}
 	goleak.VerifyTestMain(m)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -134,25 +135,43 @@ func (r *runner) runProbe(exe string, st *strategy, pr *probeResult) {
 	}
 }
 
-// dumpHead returns the first lines of the first user goroutine in a
-// goroutine dump, without the frame addresses a SIGQUIT dump adds.
+// dumpHead returns the first lines of the first goroutine of the probe in
+// a goroutine dump, without the addresses a SIGQUIT dump adds.
 func dumpHead(out string) []string {
-	var lines []string
 	for _, g := range strings.Split(out, "\n\n") {
-		if !strings.HasPrefix(g, "goroutine ") || strings.HasPrefix(g, "goroutine 0 ") {
+		if !strings.HasPrefix(g, "goroutine ") || !probeGoroutine(g) {
 			continue
 		}
+		var lines []string
 		for _, line := range strings.Split(g, "\n") {
-			line, _, _ = strings.Cut(line, " fp=")
-			line, _, _ = strings.Cut(line, " gp=")
+			line = dumpAddrs.ReplaceAllString(line, "")
 			lines = append(lines, line)
 			if len(lines) == dumpLines {
-				return lines
+				break
 			}
 		}
 		return lines
 	}
-	return lines
+	return nil
+}
+
+// dumpAddrs matches what a SIGQUIT dump adds to a goroutine's header and
+// frames.
+var dumpAddrs = regexp.MustCompile(` (gp|m|mp|fp|sp|pc)=\S+`)
+
+// probeGoroutine reports whether the goroutine g of a dump runs the
+// probe's code: not the runtime's alone, nor the probe's supervisor.
+func probeGoroutine(g string) bool {
+	if strings.Contains(g, ".superviseProbe(") {
+		return false
+	}
+	for _, line := range strings.Split(g, "\n")[1:] {
+		if line != "" && !strings.HasPrefix(line, "\t") && !strings.HasPrefix(line, "runtime.") &&
+			!strings.HasPrefix(line, "created by runtime.") {
+			return true
+		}
+	}
+	return false
 }
 
 func firstLine(s string) string {
@@ -180,8 +199,14 @@ func runProbeChild(name string) int {
 		return 1
 	}
 	safeexec.SetGlobalGate(global)
+	return superviseProbe(name, func() error { return fn(os.Getenv(probeDirEnv), truePath) })
+}
+
+// superviseProbe runs fn in a goroutine and watches it: it returns 0 if
+// fn succeeds, 1 if it fails and 3 if it deadlocks, and prints why.
+func superviseProbe(name string, fn func() error) int {
 	done := make(chan error, 1)
-	go func() { done <- fn(os.Getenv(probeDirEnv), truePath) }()
+	go func() { done <- fn() }()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -218,7 +243,7 @@ func deadlocked() (string, bool) {
 	for _, g := range strings.Split(dump, "\n\n") {
 		header, _, _ := strings.Cut(g, "\n")
 		switch {
-		case strings.Contains(g, ".runProbeChild("):
+		case strings.Contains(g, ".superviseProbe("):
 			// The child's main goroutine, which runs this watchdog.
 		case strings.Contains(header, "[sync."), strings.Contains(header, "[semacquire"):
 			blocked = append(blocked, g)
