@@ -144,7 +144,8 @@
 //	loadBefore, loadAfter  load averages over 1, 5, 15 minutes (Linux)
 //	verdict     {decided, reproduced, removed, safeexecFailed, alpha,
 //	            alphaPerLook, lookRounds, pValue, significant, looks
-//	            (made), roundsRun, suggestDurationS, suggestCycles,
+//	            (made), roundsRun, interrupted (during s1 or s2),
+//	            suggestDurationS, suggestCycles,
 //	            suggestSpawners, scenarios: [{scenario, execCycles,
 //	            execEtxtbsy, execRatePct, execRatePctLow,
 //	            execRatePctHigh, safeexecCycles, safeexecFailures,

@@ -161,7 +161,11 @@ func (rep *report) finish(cfg *config, begin time.Time, interrupted bool) int {
 	rep.ClosePath = rep.Closes.path()
 	for _, pr := range rep.Probes {
 		if pr.Problem {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: probe %s %s", pr.Strategy, pr.Probe, pr.Outcome))
+			p := fmt.Sprintf("%s: probe %s %s", pr.Strategy, pr.Probe, pr.Outcome)
+			if pr.Detail != "" {
+				p += ": " + pr.Detail
+			}
+			rep.Problems = append(rep.Problems, p)
 		}
 	}
 	// Plain os/exec failing every cycle, and never with ETXTBSY, means

@@ -128,7 +128,7 @@ func printVerdict(w io.Writer, rep *report, cfg *config) {
 	fmt.Fprintf(w, "\n  it must be below %s, 0.05 split over %d looks at the data (after rounds %s);",
 		num(v.AlphaPerLook), len(v.LookRounds), joinInts(v.LookRounds))
 	switch {
-	case !rep.Complete:
+	case v.Interrupted:
 		fmt.Fprintf(w, "\n  %d made before the interrupt, in round %d.\n", v.Looks, v.RoundsRun+1)
 	case v.Decided:
 		fmt.Fprintf(w, "\n  decided at look %d of %d.\n", v.Looks, len(v.LookRounds))

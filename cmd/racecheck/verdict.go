@@ -25,6 +25,7 @@ type verdict struct {
 	Significant    bool               `json:"significant"`
 	Looks          int                `json:"looks"`
 	RoundsRun      int                `json:"roundsRun"`
+	Interrupted    bool               `json:"interrupted"` // by a signal, during s1 or s2
 	Scenarios      []*scenarioVerdict `json:"scenarios"`
 
 	// What to run next when the verdict is not decided; zero when it is.
@@ -74,6 +75,7 @@ func judge(rep *report, cfg *config, roundsRun int, interrupted bool) *verdict {
 		AlphaPerLook: alpha / float64(len(looks)),
 		LookRounds:   looks,
 		RoundsRun:    roundsRun,
+		Interrupted:  interrupted,
 	}
 	for _, l := range looks {
 		if l <= roundsRun {
