@@ -144,8 +144,12 @@ func printVerdict(w io.Writer, rep *report, cfg *config) {
 	if v.SuggestSpawners > 0 {
 		fmt.Fprintf(w, " -spawners %d", v.SuggestSpawners)
 	}
-	if v.SuggestCycles > 0 || v.SuggestDurationS > 0 {
+	switch {
+	case v.SuggestCycles == 0 && v.SuggestDurationS == 0:
+	case len(cfg.strategies) > 2:
 		fmt.Fprintln(w, ";\n  -strategies exec,safeexec spends all of it on the two compared.")
+	default:
+		fmt.Fprintln(w, ".")
 	}
 }
 
