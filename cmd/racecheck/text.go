@@ -119,14 +119,12 @@ func printVerdict(w io.Writer, rep *report, cfg *config) {
 	if len(alone) > 1 {
 		fmt.Fprintf(w, " (%s)", strings.Join(alone, ", "))
 	}
-	switch {
-	case v.Significant:
-		fmt.Fprint(w, ", significant:")
-	default:
-		fmt.Fprint(w, ", not significant:")
+	sig := "not significant"
+	if v.Significant {
+		sig = "significant"
 	}
-	fmt.Fprintf(w, "\n  it must be below %s, 0.05 split over %d looks at the data (after rounds %s);",
-		num(v.AlphaPerLook), len(v.LookRounds), joinInts(v.LookRounds))
+	fmt.Fprintf(w, ", %s:\n  it must be below %s, 0.05 split over %d looks at the data (after rounds %s);",
+		sig, num(v.AlphaPerLook), len(v.LookRounds), joinInts(v.LookRounds))
 	switch {
 	case v.Interrupted:
 		fmt.Fprintf(w, "\n  %d made before the interrupt, in round %d.\n", v.Looks, v.RoundsRun+1)
