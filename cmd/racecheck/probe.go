@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"runtime"
 	"strings"
@@ -160,19 +161,26 @@ func dumpHead(out string) []string {
 var dumpAddrs = regexp.MustCompile(` (gp|m|mp|fp|sp|pc)=\S+`)
 
 // probeGoroutine reports whether the goroutine g of a dump runs the
-// probe's code: not the runtime's alone, nor the probe's supervisor.
+// probe's code: one with a frame of this package, other than the probe's
+// supervisor.
 func probeGoroutine(g string) bool {
 	if strings.Contains(g, ".superviseProbe(") {
 		return false
 	}
 	for _, line := range strings.Split(g, "\n")[1:] {
-		if line != "" && !strings.HasPrefix(line, "\t") && !strings.HasPrefix(line, "runtime.") &&
-			!strings.HasPrefix(line, "created by runtime.") {
+		if strings.HasPrefix(line, ownFrames) {
 			return true
 		}
 	}
 	return false
 }
+
+// ownFrames is how the frames of this package start in a goroutine dump:
+// "main." in racecheck, its import path and a dot in its tests.
+var ownFrames = func() string {
+	name := runtime.FuncForPC(reflect.ValueOf(firstLine).Pointer()).Name()
+	return name[:strings.LastIndex(name, ".")+1]
+}()
 
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
