@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"regexp"
+	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,10 +26,10 @@ const (
 	probeDirEnv = "RACECHECK_PROBE_DIR"
 )
 
-// probeTimeout is how long a probe may run before it counts as hung. The
-// tests raise it, so that a probe slowed by a loaded machine is not taken
-// for a deadlock.
-var probeTimeout = 3 * time.Second
+// probeTimeout is how long a probe may run before it counts as hung: far
+// longer than any probe takes on a loaded machine (about a second), so
+// that load cannot pass for a deadlock.
+var probeTimeout = 30 * time.Second
 
 // probe is a deadlock probe.
 type probe struct {
@@ -43,84 +45,142 @@ var probes = []probe{
 
 // probeResult is the outcome of one probe for one strategy.
 type probeResult struct {
-	Probe   string  `json:"probe"`
-	Outcome string  `json:"outcome"` // ok, deadlock, deadlock (documented), failed
-	Detail  string  `json:"detail,omitempty"`
-	Seconds float64 `json:"seconds"`
-	Problem bool    `json:"problem"`
+	Strategy string `json:"strategy"`
+	Probe    string `json:"probe"`
+	// Outcome is "ok", "deadlock" (all of the probe's goroutines
+	// blocked), "deadlock (documented)" (the global gate's probe a),
+	// "hung" (no exit after probeTimeout) or "failed".
+	Outcome    string   `json:"outcome"`
+	Documented bool     `json:"documented"`
+	Problem    bool     `json:"problem"`
+	DurationS  float64  `json:"durationS"`
+	Detail     string   `json:"detail,omitempty"`
+	Dump       []string `json:"dump,omitempty"` // first lines of the child's goroutine dump
 }
 
+// dumpLines is how many lines of a goroutine dump a report shows.
+const dumpLines = 8
+
 // runProbes runs every probe for every strategy it means something for,
-// all at once, each in its own child process.
-func (r *runner) runProbes() map[*strategy][]*probeResult {
-	res := make(map[*strategy][]*probeResult)
-	exe, err := os.Executable()
-	var wg sync.WaitGroup
+// one at a time, each in its own child process, so that they do not slow
+// each other down.
+func (r *runner) runProbes() []*probeResult {
+	var res []*probeResult
+	exe, exeErr := os.Executable()
 	for _, st := range r.cfg.strategies {
 		if !st.safe {
 			continue
 		}
 		for _, p := range probes {
-			pr := &probeResult{Probe: p.name}
-			res[st] = append(res[st], pr)
-			if err != nil {
-				pr.Outcome, pr.Detail, pr.Problem = "failed", err.Error(), true
+			if r.ctx.Err() != nil {
+				return res
+			}
+			pr := &probeResult{Strategy: st.name, Probe: p.name, Documented: st.global && p.name == "a"}
+			res = append(res, pr)
+			r.progress.show("probes", st.name+" "+p.name)
+			if exeErr != nil {
+				pr.Outcome, pr.Detail, pr.Problem = "failed", exeErr.Error(), true
 				continue
 			}
-			documented := st.global && p.name == "a"
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r.runProbe(exe, p, st, documented, pr)
-			}()
+			r.runProbe(exe, st, pr)
 		}
 	}
-	r.progress.show("probes", "running")
-	wg.Wait()
 	return res
 }
 
-func (r *runner) runProbe(exe string, p probe, st *strategy, documented bool, pr *probeResult) {
+// runProbe runs one probe in a child process and sets pr from how it
+// ended. A child that does not exit within probeTimeout gets SIGQUIT, so
+// that the Go runtime prints its goroutines, and the dump confirms the hang.
+func (r *runner) runProbe(exe string, st *strategy, pr *probeResult) {
 	ctx, cancel := context.WithTimeout(r.ctx, probeTimeout)
 	defer cancel()
-	name := p.name
+	name := pr.Probe
 	if st.global {
 		name += "+global"
 	}
 	dir := filepath.Join(r.dir, "probe-"+strings.ReplaceAll(name, "+", "-"))
 	var stderr bytes.Buffer
 	c := exec.CommandContext(ctx, exe)
-	c.Env = append(os.Environ(), probeEnv+"="+name, probeDirEnv+"="+dir)
+	c.Env = append(os.Environ(), probeEnv+"="+name, probeDirEnv+"="+dir, "GOTRACEBACK=all")
 	c.Stderr = &stderr
-	c.WaitDelay = time.Second
+	c.Cancel = func() error { return c.Process.Signal(quitSignal) }
+	c.WaitDelay = 5 * time.Second // time to print the dump, then kill
 	begin := time.Now()
 	err := os.Mkdir(dir, 0o755)
 	if err == nil {
 		err = c.Run()
 	}
-	pr.Seconds = time.Since(begin).Seconds()
-	msg := strings.TrimSpace(stderr.String())
+	pr.DurationS = time.Since(begin).Seconds()
+	out := strings.TrimSpace(stderr.String())
 	switch {
 	case err == nil:
 		pr.Outcome = "ok"
+	case r.ctx.Err() != nil:
+		pr.Outcome = "interrupted"
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		pr.Outcome = "hung"
+		pr.Detail = fmt.Sprintf("no exit after %v; SIGQUIT", probeTimeout)
+		pr.Dump = dumpHead(out)
+	case strings.Contains(out, probeDeadlock), strings.Contains(out, "all goroutines are asleep - deadlock"):
 		pr.Outcome = "deadlock"
-		pr.Detail = fmt.Sprintf("no exit after %v", probeTimeout)
-	case strings.Contains(msg, "all goroutines are asleep - deadlock"):
-		pr.Outcome = "deadlock"
-		pr.Detail = "the Go runtime found every goroutine asleep"
+		pr.Dump = dumpHead(out)
 	default:
-		pr.Outcome, pr.Problem = "failed", true
-		pr.Detail = fmt.Sprintf("%v: %s", err, firstLine(msg))
+		pr.Outcome = "failed"
+		pr.Detail = fmt.Sprintf("%v: %s", err, firstLine(out))
 	}
-	if pr.Outcome == "deadlock" {
-		if documented {
-			pr.Outcome = "deadlock (documented)"
-		} else {
-			pr.Problem = true
-		}
+	switch {
+	case pr.Outcome == "deadlock" && pr.Documented:
+		pr.Outcome, pr.Dump = "deadlock (documented)", nil
+	case pr.Outcome != "ok" && pr.Outcome != "interrupted":
+		pr.Problem = true
 	}
 }
+
+// dumpHead returns the first lines of the first goroutine of the probe in
+// a goroutine dump, without the addresses a SIGQUIT dump adds.
+func dumpHead(out string) []string {
+	for _, g := range strings.Split(out, "\n\n") {
+		if !strings.HasPrefix(g, "goroutine ") || !probeGoroutine(g) {
+			continue
+		}
+		var lines []string
+		for _, line := range strings.Split(g, "\n") {
+			line = dumpAddrs.ReplaceAllString(line, "")
+			lines = append(lines, line)
+			if len(lines) == dumpLines {
+				break
+			}
+		}
+		return lines
+	}
+	return nil
+}
+
+// dumpAddrs matches what a SIGQUIT dump adds to a goroutine's header and
+// frames.
+var dumpAddrs = regexp.MustCompile(` (gp|m|mp|fp|sp|pc)=\S+`)
+
+// probeGoroutine reports whether the goroutine g of a dump runs the
+// probe's code: one with a frame of this package, other than the probe's
+// supervisor.
+func probeGoroutine(g string) bool {
+	if strings.Contains(g, ".superviseProbe(") {
+		return false
+	}
+	for _, line := range strings.Split(g, "\n")[1:] {
+		if strings.HasPrefix(line, ownFrames) {
+			return true
+		}
+	}
+	return false
+}
+
+// ownFrames is how the frames of this package start in a goroutine dump:
+// "main." in racecheck, its import path and a dot in its tests.
+var ownFrames = func() string {
+	name := runtime.FuncForPC(reflect.ValueOf(firstLine).Pointer()).Name()
+	return name[:strings.LastIndex(name, ".")+1]
+}()
 
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
@@ -147,11 +207,59 @@ func runProbeChild(name string) int {
 		return 1
 	}
 	safeexec.SetGlobalGate(global)
-	if err := fn(os.Getenv(probeDirEnv), truePath); err != nil {
-		fmt.Fprintf(os.Stderr, "racecheck probe %s: %v\n", name, err)
-		return 1
+	return superviseProbe(name, func() error { return fn(os.Getenv(probeDirEnv), truePath) })
+}
+
+// superviseProbe runs fn in a goroutine and watches it: it returns 0 if
+// fn succeeds, 1 if it fails and 3 if it deadlocks, and prints why.
+func superviseProbe(name string, fn func() error) int {
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "racecheck probe %s: %v\n", name, err)
+				return 1
+			}
+			return 0
+		case <-tick.C:
+			if dump, ok := deadlocked(); ok {
+				fmt.Fprintf(os.Stderr, "racecheck probe %s: %s\n\n%s", name, probeDeadlock, dump)
+				return 3
+			}
+		}
 	}
-	return 0
+}
+
+// probeDeadlock is what a probe child prints when it finds itself
+// deadlocked.
+const probeDeadlock = "deadlock: every goroutine of the probe waits for a lock"
+
+// deadlocked reports whether every goroutine of the probe is blocked on a
+// lock or a WaitGroup at one instant, and returns their stacks. Only
+// another goroutine of the probe could release them, so they never wake:
+// the check the Go runtime makes for "all goroutines are asleep", which it
+// cannot make itself while this watchdog ticks (or under the race
+// detector).
+func deadlocked() (string, bool) {
+	buf := make([]byte, 1<<20)
+	dump := string(buf[:runtime.Stack(buf, true)])
+	var blocked []string
+	for _, g := range strings.Split(dump, "\n\n") {
+		header, _, _ := strings.Cut(g, "\n")
+		switch {
+		case strings.Contains(g, ".superviseProbe("):
+			// The child's main goroutine, which runs this watchdog.
+		case strings.Contains(header, "[sync."), strings.Contains(header, "[semacquire"):
+			blocked = append(blocked, g)
+		default:
+			return "", false
+		}
+	}
+	return strings.Join(blocked, "\n\n"), len(blocked) > 0
 }
 
 // probeRunBeforeClose creates an executable, runs true while it is still

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -10,17 +11,20 @@ import (
 // progress reports what racecheck is doing on a terminal as one line
 // redrawn in place, and elsewhere as a plain line per stage.
 type progress struct {
-	f     *os.File
+	f     io.Writer
 	tty   bool
 	begin time.Time
 	stage string // the stage last shown
 	width int    // the width of the line on the terminal
 }
 
-func newProgress(f *os.File) *progress {
-	fi, err := f.Stat()
-	tty := err == nil && fi.Mode()&os.ModeCharDevice != 0
-	return &progress{f: f, tty: tty, begin: time.Now()}
+func newProgress(w io.Writer) *progress {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		fi, err := f.Stat()
+		tty = err == nil && fi.Mode()&os.ModeCharDevice != 0
+	}
+	return &progress{f: w, tty: tty, begin: time.Now()}
 }
 
 // show reports that racecheck has reached stage, doing detail.

@@ -1,11 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -19,13 +18,6 @@ import (
 // script is what the writers of s1 and s2 write and run.
 var script = []byte("#!/bin/sh\nexit 0\n")
 
-// The slow write of s3: 1 MiB in 4 KiB chunks, a script that exits before
-// the shell reads its padding.
-const (
-	slowSize  = 1 << 20
-	slowChunk = 4 << 10
-)
-
 // runner runs the scenarios and gathers their results.
 type runner struct {
 	cfg      *config
@@ -36,21 +28,98 @@ type runner struct {
 	seq      atomic.Uint64 // numbers the files written
 }
 
-// counts are what callers saw: ETXTBSY and other errors.
-type counts struct {
-	Busy  int64 `json:"etxtbsy"`
-	Other int64 `json:"other"`
+// errorCounts counts errors by kind.
+type errorCounts struct {
+	ETXTBSY    int64 `json:"etxtbsy"`
+	Permission int64 `json:"permission"` // EACCES or EPERM: noexec, modes
+	ExitStatus int64 `json:"exitStatus"` // the program ran and failed
+	Other      int64 `json:"other"`
+
+	first string // the first error, for the report
 }
 
-func (c *counts) add(err error) {
+// add counts err, if it is not nil.
+func (c *errorCounts) add(err error) {
+	var exitErr *exec.ExitError
 	switch {
 	case err == nil:
+		return
 	case errors.Is(err, syscall.ETXTBSY):
-		c.Busy++
+		c.ETXTBSY++
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		c.Permission++
+	case errors.As(err, &exitErr):
+		c.ExitStatus++
 	default:
 		c.Other++
 	}
+	if c.first == "" {
+		c.first = err.Error()
+	}
 }
+
+// merge adds d to c.
+func (c *errorCounts) merge(d errorCounts) {
+	c.ETXTBSY += d.ETXTBSY
+	c.Permission += d.Permission
+	c.ExitStatus += d.ExitStatus
+	c.Other += d.Other
+	if c.first == "" {
+		c.first = d.first
+	}
+}
+
+// total returns the number of errors of every kind.
+func (c errorCounts) total() int64 { return c.ETXTBSY + c.Permission + c.ExitStatus + c.Other }
+
+// gateDelta is what safeexec's counters did while a strategy ran.
+type gateDelta struct {
+	SlowPaths   uint64  `json:"slowPaths"`
+	GiveUps     uint64  `json:"giveUps"`
+	FlockDrains uint64  `json:"flockDrains"`
+	PipeDrains  uint64  `json:"pipeDrains"`
+	Barriers    uint64  `json:"barriers"`
+	DrainWaits  uint64  `json:"drainWaits"`
+	WaitedMs    float64 `json:"waitedMs"`
+}
+
+func (d *gateDelta) add(before, after safeexec.Stats) {
+	d.SlowPaths += after.SlowPaths - before.SlowPaths
+	d.GiveUps += after.GiveUps - before.GiveUps
+	d.FlockDrains += after.FlockDrains - before.FlockDrains
+	d.PipeDrains += after.PipeDrains - before.PipeDrains
+	d.Barriers += after.Barriers - before.Barriers
+	d.DrainWaits += after.DrainWaits - before.DrainWaits
+	d.WaitedMs += float64(after.Waited-before.Waited) / 1e6
+}
+
+// stormResult is the result of s1 or s2 for one strategy.
+type stormResult struct {
+	Strategy      string      `json:"strategy"`
+	Cycles        int64       `json:"cycles"`
+	Failures      int64       `json:"failures"`
+	Errors        errorCounts `json:"errors"`
+	WriteFailures int64       `json:"writeFailures"` // of Failures, in the write
+	FirstError    string      `json:"firstError,omitempty"`
+	Retried       *uint64     `json:"retried,omitempty"`
+	Spawns        int64       `json:"spawns"`
+	SpawnFailures int64       `json:"spawnFailures"`
+	SpawnErrors   errorCounts `json:"spawnErrors"`
+	DurationS     float64     `json:"durationS"`
+	CyclesPerS    float64     `json:"cyclesPerS"`
+	Ratio         float64     `json:"cyclesPerSRatioToExec"`
+	WriteMeanUs   float64     `json:"writeMeanUs"`
+	CloseMeanUs   float64     `json:"closeMeanUs"`
+	Gate          *gateDelta  `json:"gate,omitempty"`
+
+	st           *strategy
+	write, close time.Duration
+	perRound     []float64 // cycles per second in each round
+}
+
+// failed reports whether the strategy saw any error, its spawners'
+// included.
+func (s *stormResult) failed() bool { return s.Failures+s.SpawnFailures > 0 }
 
 // writeScript writes script to path with st, as os.WriteFile or
 // safeexec.WriteExecutable would, and adds up the time it takes.
@@ -71,98 +140,18 @@ func (acc *stormResult) writeScript(st *strategy, path string) error {
 	return err
 }
 
-// merge adds d to c.
-func (c *counts) merge(d counts) {
-	c.Busy += d.Busy
-	c.Other += d.Other
-}
-
-// gateDelta is what safeexec's counters did during a scenario.
-type gateDelta struct {
-	SlowPaths   uint64  `json:"slowPaths"`
-	GiveUps     uint64  `json:"giveUps"`
-	FlockDrains uint64  `json:"flockDrains"`
-	PipeDrains  uint64  `json:"pipeDrains"`
-	Barriers    uint64  `json:"barriers"`
-	DrainWaits  uint64  `json:"drainWaits"`
-	WaitedMS    float64 `json:"waitedMs"`
-}
-
-func (d *gateDelta) add(before, after safeexec.Stats) {
-	d.SlowPaths += after.SlowPaths - before.SlowPaths
-	d.GiveUps += after.GiveUps - before.GiveUps
-	d.FlockDrains += after.FlockDrains - before.FlockDrains
-	d.PipeDrains += after.PipeDrains - before.PipeDrains
-	d.Barriers += after.Barriers - before.Barriers
-	d.DrainWaits += after.DrainWaits - before.DrainWaits
-	d.WaitedMS += float64(after.Waited-before.Waited) / 1e6
-}
-
-// stormResult is the result of s1 or s2 for one strategy.
-type stormResult struct {
-	Cycles      int64      `json:"cycles"`
-	Seconds     float64    `json:"seconds"`
-	PerSec      float64    `json:"cyclesPerSec"`
-	Ratio       float64    `json:"ratioToExec"`
-	Failures    counts     `json:"failures"`
-	Retried     uint64     `json:"retried"`
-	Spawns      int64      `json:"spawns"`
-	SpawnErrors counts     `json:"spawnerFailures"`
-	WriteMeanUS float64    `json:"writeMeanUs"`
-	CloseMeanUS float64    `json:"closeMeanUs"`
-	Gate        *gateDelta `json:"gate,omitempty"`
-
-	write, close time.Duration
-	perRound     []float64 // cycles per second in each round
-}
-
-// slowResult is the result of s3 for one strategy.
-type slowResult struct {
-	WriteSeconds  float64    `json:"writeSeconds"`
-	SpawnsDuring  int64      `json:"spawnsDuringWrite"`
-	RateDuring    float64    `json:"spawnsPerSecDuringWrite"`
-	RateWithout   float64    `json:"spawnsPerSecWithoutWriter"`
-	Ratio         float64    `json:"ratioDuringToWithout"`
-	Failures      counts     `json:"failures"`
-	SpawnFailures counts     `json:"spawnerFailures"`
-	Gate          *gateDelta `json:"gate,omitempty"`
-}
-
-// fastResult is the result of s4 for one strategy and goroutine count.
-type fastResult struct {
-	Goroutines int     `json:"goroutines"`
-	Spawns     int64   `json:"spawns"`
-	Seconds    float64 `json:"seconds"`
-	PerSec     float64 `json:"spawnsPerSec"`
-	Ratio      float64 `json:"ratioToExec"`
-	Failures   counts  `json:"failures"`
-
-	perRound []float64 // spawns per second in each round
-}
-
-// slice returns how long, or how many cycles, one round of s1 or s2
-// runs for.
-func (r *runner) slice() (time.Duration, int64) {
-	d := r.cfg.duration / time.Duration(r.cfg.rounds)
-	if r.cfg.cycles == 0 {
-		return d, 0
-	}
-	return 0, int64((r.cfg.cycles + r.cfg.rounds - 1) / r.cfg.rounds)
-}
-
-// inRounds runs fn for every strategy in every round, each round in a
-// different order, so that drift of the machine hits them all alike.
-func (r *runner) inRounds(label string, rounds int, fn func(st *strategy)) {
+// inRound runs fn for every strategy, in an order that turns with the
+// round, so that drift of the machine hits them all alike. It stops
+// early when the run is interrupted.
+func (r *runner) inRound(label string, round int, fn func(i int, st *strategy)) {
 	sts := r.cfg.strategies
-	for round := range rounds {
-		for i := range sts {
-			if r.ctx.Err() != nil {
-				return
-			}
-			st := sts[(i+round)%len(sts)]
-			r.progress.show(fmt.Sprintf("%s round %d/%d", label, round+1, rounds), st.name)
-			fn(st)
+	for i := range sts {
+		if r.ctx.Err() != nil {
+			return
 		}
+		j := (i + round) % len(sts)
+		r.progress.show(label, sts[j].name)
+		fn(j, sts[j])
 	}
 }
 
@@ -175,33 +164,48 @@ func withGate(st *strategy, fn func()) {
 	fn()
 }
 
+// sleep waits for d or until the run is interrupted, and reports whether
+// it waited the whole time.
+func (r *runner) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.ctx.Done():
+		return false
+	}
+}
+
 // spawners starts n goroutines that run path with run until stop is
-// called, which waits for them and returns how many runs they finished
-// and what errors they saw.
-func spawners(n int, run func(string) error, path string) (spawned *atomic.Int64, stop func() counts) {
+// called, which waits for them and returns what errors they saw. An error
+// once ctx is done does not count: the signal that ended the run may have
+// killed the command.
+func spawners(ctx context.Context, n int, run func(string) error, path string) (spawned *atomic.Int64, stop func() errorCounts) {
 	var (
 		wg       sync.WaitGroup
 		done     atomic.Bool
 		mu       sync.Mutex
-		failures counts
+		failures errorCounts
 	)
 	spawned = new(atomic.Int64)
 	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var c counts
+		wg.Go(func() {
+			var c errorCounts
 			for !done.Load() {
-				c.add(run(path))
+				err := run(path)
+				if err != nil && ctx.Err() != nil {
+					break
+				}
+				c.add(err)
 				spawned.Add(1)
 			}
 			mu.Lock()
-			failures.Busy += c.Busy
-			failures.Other += c.Other
+			failures.merge(c)
 			mu.Unlock()
-		}()
+		})
 	}
-	return spawned, func() counts {
+	return spawned, func() errorCounts {
 		done.Store(true)
 		wg.Wait()
 		return failures
@@ -213,33 +217,26 @@ func (r *runner) path(prefix string) string {
 	return filepath.Join(r.dir, prefix+"-"+strconv.FormatUint(r.seq.Add(1), 10))
 }
 
-// storm runs s1 (ungated false) or s2 (ungated true).
-func (r *runner) storm(label string, ungated bool) map[*strategy]*stormResult {
-	res := make(map[*strategy]*stormResult)
+// newStorm returns empty s1 or s2 results, one per strategy.
+func (r *runner) newStorm() []*stormResult {
+	var res []*stormResult
 	for _, st := range r.cfg.strategies {
-		res[st] = &stormResult{}
+		s := &stormResult{Strategy: st.name, st: st}
+		if st.retried != nil {
+			s.Retried = new(uint64)
+		}
 		if st.safe {
-			res[st].Gate = &gateDelta{}
+			s.Gate = &gateDelta{}
 		}
-	}
-	d, n := r.slice()
-	r.inRounds(label, r.cfg.rounds, func(st *strategy) {
-		withGate(st, func() { r.stormSlice(st, ungated, d, n, res[st]) })
-	})
-	for _, s := range res {
-		if s.Seconds > 0 {
-			s.PerSec = float64(s.Cycles) / s.Seconds
-		}
-		if s.Cycles > 0 {
-			s.WriteMeanUS = float64(s.write) / float64(s.Cycles) / 1e3
-			s.CloseMeanUS = float64(s.close) / float64(s.Cycles) / 1e3
-		}
+		res = append(res, s)
 	}
 	return res
 }
 
-// stormSlice runs one round of s1 or s2 for st, for d or n cycles.
-func (r *runner) stormSlice(st *strategy, ungated bool, d time.Duration, n int64, acc *stormResult) {
+// stormSlice runs one round of s1 or s2 (ungated) for acc's strategy:
+// n cycles, or for d if n is 0.
+func (r *runner) stormSlice(acc *stormResult, ungated bool, d time.Duration, n int64) {
+	st := acc.st
 	spawn := st.run
 	if ungated {
 		spawn = runExec
@@ -250,153 +247,62 @@ func (r *runner) stormSlice(st *strategy, ungated bool, d time.Duration, n int64
 	}
 	stats0 := safeexec.ReadStats()
 
-	spawned, stop := spawners(r.cfg.spawners, spawn, r.truePath)
+	spawned, stop := spawners(r.ctx, r.cfg.spawners, spawn, r.truePath)
 	begin := time.Now()
 	deadline := begin.Add(d)
 	var cycles int64
-	for ; n > 0 && cycles < n || n == 0 && time.Now().Before(deadline); cycles++ {
+	for ; (n > 0 && cycles < n || n == 0 && time.Now().Before(deadline)) && r.ctx.Err() == nil; cycles++ {
 		path := r.path("storm")
 		err := acc.writeScript(st, path)
-		if err == nil {
+		wrote := err == nil
+		if wrote {
 			err = st.run(path)
 		}
-		acc.Failures.add(err)
 		os.Remove(path)
+		if r.ctx.Err() != nil {
+			break // the signal that ended the run may have killed the script
+		}
+		if err != nil {
+			acc.Failures++
+			if !wrote {
+				acc.WriteFailures++
+			}
+		}
+		acc.Errors.add(err)
 	}
 	elapsed := time.Since(begin)
-	acc.SpawnErrors.merge(stop())
+	spawnErrs := stop()
+	acc.SpawnErrors.merge(spawnErrs)
+	acc.SpawnFailures += spawnErrs.total()
 
 	acc.Cycles += cycles
-	acc.Seconds += elapsed.Seconds()
-	acc.perRound = append(acc.perRound, float64(cycles)/elapsed.Seconds())
+	acc.DurationS += elapsed.Seconds()
+	if cycles > 0 {
+		acc.perRound = append(acc.perRound, float64(cycles)/elapsed.Seconds())
+	}
 	acc.Spawns += spawned.Load()
 	if st.retried != nil {
-		acc.Retried += st.retried() - retried0
+		*acc.Retried += st.retried() - retried0
 	}
 	if acc.Gate != nil {
 		acc.Gate.add(stats0, safeexec.ReadStats())
 	}
 }
 
-// slowScript returns the 1 MiB file of s3.
-func slowScript() []byte {
-	var b bytes.Buffer
-	b.Write(script)
-	line := []byte("# padding that the shell never reads ...................................\n")
-	for b.Len()+len(line) <= slowSize {
-		b.Write(line)
-	}
-	for b.Len() < slowSize-1 {
-		b.WriteByte('#')
-	}
-	b.WriteByte('\n')
-	return b.Bytes()
-}
-
-// slow runs s3: one slow write per strategy, with the spawn rate around
-// it as the base.
-func (r *runner) slow() map[*strategy]*slowResult {
-	res := make(map[*strategy]*slowResult)
-	data := slowScript()
-	r.inRounds("s3", 1, func(st *strategy) {
-		withGate(st, func() { res[st] = r.slowOne(st, data) })
-	})
-	return res
-}
-
-// slowOne writes data slowly with st while one goroutine starts true
-// through st, and compares the spawn rate during the write with the rate
-// just before and just after it.
-func (r *runner) slowOne(st *strategy, data []byte) *slowResult {
-	res := &slowResult{}
-	if st.safe {
-		res.Gate = &gateDelta{}
-	}
-	stats0 := safeexec.ReadStats()
-	base := r.cfg.duration / 4
-	path := r.path("slow")
-
-	spawned, stop := spawners(1, st.run, r.truePath)
-	time.Sleep(50 * time.Millisecond) // let it get going
-	t0, c0 := time.Now(), spawned.Load()
-	time.Sleep(base)
-	t1, c1 := time.Now(), spawned.Load()
-
-	w, err := st.create(path)
-	if err != nil {
-		res.Failures.add(err)
-		res.SpawnFailures = stop()
-		return res
-	}
-	t2, c2 := time.Now(), spawned.Load()
-	chunks := len(data) / slowChunk
-	for i := range chunks {
-		if _, err = w.Write(data[i*slowChunk : (i+1)*slowChunk]); err != nil {
-			break
+// finishStorm sets the means and rates of s1 or s2.
+func finishStorm(res []*stormResult) {
+	for _, s := range res {
+		if s.DurationS > 0 {
+			s.CyclesPerS = float64(s.Cycles) / s.DurationS
 		}
-		time.Sleep(time.Until(t2.Add(r.cfg.duration * time.Duration(i+1) / time.Duration(chunks))))
-	}
-	t3, c3 := time.Now(), spawned.Load()
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
-	t4, c4 := time.Now(), spawned.Load()
-	time.Sleep(base)
-	t5, c5 := time.Now(), spawned.Load()
-	res.SpawnFailures = stop()
-
-	if err == nil {
-		err = st.run(path)
-	}
-	res.Failures.add(err)
-	os.Remove(path)
-
-	res.WriteSeconds = t3.Sub(t2).Seconds()
-	res.SpawnsDuring = c3 - c2
-	res.RateDuring = float64(c3-c2) / t3.Sub(t2).Seconds()
-	res.RateWithout = float64(c1-c0+c5-c4) / (t1.Sub(t0) + t5.Sub(t4)).Seconds()
-	if res.RateWithout > 0 {
-		res.Ratio = res.RateDuring / res.RateWithout
-	}
-	if res.Gate != nil {
-		res.Gate.add(stats0, safeexec.ReadStats())
-	}
-	return res
-}
-
-// fastGoroutines are the goroutine counts of s4.
-var fastGoroutines = []int{1, 4}
-
-// fast runs s4.
-func (r *runner) fast() map[*strategy][]*fastResult {
-	res := make(map[*strategy][]*fastResult)
-	for _, st := range r.cfg.strategies {
-		for _, g := range fastGoroutines {
-			res[st] = append(res[st], &fastResult{Goroutines: g})
+		if s.Cycles > 0 {
+			s.WriteMeanUs = float64(s.write) / float64(s.Cycles) / 1e3
+			s.CloseMeanUs = float64(s.close) / float64(s.Cycles) / 1e3
 		}
-	}
-	d := r.cfg.duration / time.Duration(r.cfg.rounds)
-	r.inRounds("s4", r.cfg.rounds, func(st *strategy) {
-		withGate(st, func() {
-			for _, fr := range res[st] {
-				spawned, stop := spawners(fr.Goroutines, st.run, r.truePath)
-				begin := time.Now()
-				time.Sleep(d)
-				fr.Failures.merge(stop())
-				elapsed := time.Since(begin).Seconds()
-				n := spawned.Load()
-				fr.Seconds += elapsed
-				fr.Spawns += n
-				fr.perRound = append(fr.perRound, float64(n)/elapsed)
-			}
-		})
-	})
-	for _, frs := range res {
-		for _, fr := range frs {
-			if fr.Seconds > 0 {
-				fr.PerSec = float64(fr.Spawns) / fr.Seconds
-			}
+		s.FirstError = s.Errors.first
+		if s.FirstError == "" {
+			s.FirstError = s.SpawnErrors.first
 		}
+		s.Ratio = medianRatio(s.perRound, res[0].perRound)
 	}
-	return res
 }

@@ -17,6 +17,7 @@ import (
 // A strategy is one way to write an executable and start commands.
 type strategy struct {
 	name string
+	desc string // one line for -h
 
 	// global makes the runner turn safeexec's global gate on while the
 	// strategy runs.
@@ -34,18 +35,23 @@ type strategy struct {
 	// or nil if it never retries.
 	retried func() uint64
 
-	// safe marks safeexec's strategies: a single ETXTBSY that gets
-	// through to their caller fails racecheck, and the deadlock probes
-	// run for them only.
+	// safe marks safeexec's strategies: a single failure of any kind
+	// that gets through to their caller fails racecheck, and the
+	// deadlock probes run for them only.
 	safe bool
 }
 
 var strategies = []*strategy{
-	{name: "exec", run: runExec, create: createFile},
-	{name: "mutex", run: runMutex, create: createFile},
-	{name: "retry", run: runRetry, create: createFile, retried: retryCount.Load},
-	{name: "safeexec", run: runSafe, create: createSafe, retried: safeSlowPaths, safe: true},
-	{name: "safeexec+global", global: true, run: runSafe, create: createSafe, retried: safeSlowPaths, safe: true},
+	{name: "exec", desc: "plain os/exec: os.WriteFile, then exec.Command",
+		run: runExec, create: createFile},
+	{name: "mutex", desc: "os/exec with one sync.Mutex held around every Start",
+		run: runMutex, create: createFile},
+	{name: "retry", desc: "os/exec; on ETXTBSY a fresh exec.Cmd after 100µs, doubling, 8 times",
+		run: runRetry, create: createFile, retried: retryCount.Load},
+	{name: "safeexec", desc: "safeexec.CreateExecutable and safeexec.Command",
+		run: runSafe, create: createSafe, retried: safeSlowPaths, safe: true},
+	{name: "safeexec+global", desc: "safeexec with SetGlobalGate(true)",
+		global: true, run: runSafe, create: createSafe, retried: safeSlowPaths, safe: true},
 }
 
 func strategyNames() string {

@@ -1,0 +1,139 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// watcher is an io.Writer that keeps what is written to it and tells
+// when a string has appeared.
+type watcher struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want map[string]chan struct{}
+}
+
+func (w *watcher) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	for s, ch := range w.want {
+		if strings.Contains(w.buf.String(), s) {
+			close(ch)
+			delete(w.want, s)
+		}
+	}
+	return len(p), nil
+}
+
+// await returns a channel that is closed once s has been written.
+func (w *watcher) await(s string) <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ch := make(chan struct{})
+	if strings.Contains(w.buf.String(), s) {
+		close(ch)
+	} else {
+		w.want[s] = ch
+	}
+	return ch
+}
+
+func (w *watcher) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// TestSignal runs racecheck as a command, stops it with signals in the
+// middle of s1, and checks that it exits promptly, with status 3, and
+// leaves no temporary directory behind (issue #8).
+func TestSignal(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("requires the go command to build racecheck (%v)", err)
+	}
+	exe := filepath.Join(t.TempDir(), "racecheck")
+	if out, err := exec.Command(goBin, "build", "-o", exe, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	tests := []struct {
+		name    string
+		signals []os.Signal
+		report  bool // whether it must print what it measured
+	}{
+		{"SIGINT", []os.Signal{os.Interrupt}, true},
+		{"SIGTERM", []os.Signal{syscall.SIGTERM}, true},
+		// The first may already have stopped the run when the second
+		// arrives, so either path may be taken; both must be prompt.
+		{"SIGINT twice", []os.Signal{os.Interrupt, os.Interrupt}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			stderr := &watcher{want: map[string]chan struct{}{}}
+			var stdout bytes.Buffer
+			c := exec.Command(exe, "-dir", dir, "-duration", "60s")
+			c.Stdout, c.Stderr = &stdout, stderr
+			if err := c.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- c.Wait() }()
+			var waited bool
+			defer func() {
+				if !waited {
+					c.Process.Kill()
+					<-done
+				}
+			}()
+
+			select {
+			case <-stderr.await("s1 round"):
+			case err := <-done:
+				waited = true
+				t.Fatalf("racecheck exited before s1: %v\n%s", err, stderr)
+			case <-time.After(time.Minute):
+				t.Fatalf("racecheck did not reach s1 in a minute:\n%s", stderr)
+			}
+			begin := time.Now()
+			for _, sig := range tt.signals {
+				c.Process.Signal(sig)
+			}
+			var err error
+			select {
+			case err = <-done:
+				waited = true
+			case <-time.After(10 * time.Second):
+				t.Fatalf("racecheck still running 10s after %v:\n%s", tt.signals, stderr)
+			}
+			elapsed := time.Since(begin)
+			t.Logf("exited %v after the signal: %v", elapsed.Round(time.Millisecond), err)
+			// About a second is the goal; a loaded CI machine gets slack.
+			if elapsed > 5*time.Second {
+				t.Errorf("racecheck took %v to stop, want about a second", elapsed)
+			}
+			var exitErr *exec.ExitError
+			if !errors.As(err, &exitErr) || exitErr.ExitCode() != 3 {
+				t.Errorf("racecheck ended with %v, want exit status 3", err)
+			}
+			if out := stdout.String(); tt.report && !strings.HasPrefix(out, "INCOMPLETE") {
+				t.Errorf("report does not start with INCOMPLETE:\n%s", out)
+			}
+			if entries, err := os.ReadDir(dir); err != nil || len(entries) > 0 {
+				t.Errorf("-dir holds %v after the run (%v), want nothing", entries, err)
+			}
+		})
+	}
+}
