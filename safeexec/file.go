@@ -41,7 +41,23 @@ type File struct {
 	forkLocked bool        // whether the File holds syscall.ForkLock's read side
 	chmod      bool        // whether Close must set mode: it lacks owner read, or has special bits
 	mode       os.FileMode // the mode to install: perm &^ umask
-	force      drainPath   // for tests: the drain Close must use, if not zero
+	force      drainPath   // the drain Close must use, if not zero: forceDrain at Create
+	dev        uint64      // the directory's device, or 0
+}
+
+// flockWorks holds the devices on which Close has found flock working on a
+// file (see flockTrusted), so that Create there need not hold ForkLock.
+// Close still tests every file.
+var flockWorks sync.Map // uint64 → struct{}
+
+// flockWorksOn reports whether Close has found flock working on a file on
+// device dev (0 for unknown).
+func flockWorksOn(dev uint64) bool {
+	if dev == 0 {
+		return false
+	}
+	_, ok := flockWorks.Load(dev)
+	return ok
 }
 
 // A drainPath is a way for Close to make sure that no child still holds a
@@ -53,6 +69,10 @@ const (
 	pipeDrain                       // wait for EOF on a pipe older than the file
 	barrier                         // wait out the Starts in flight
 )
+
+// forceDrain, when a test sets it, is the drain that Files created from
+// then on use, as if their filesystem offered only that one.
+var forceDrain drainPath
 
 // drainFloor is the least time Close waits for children to let go of the
 // file, whatever the retry budget: a child this process has just forked
@@ -71,8 +91,7 @@ const drainFloor = time.Second
 // and if perm has no execute bit or has bits other than the permission,
 // setuid, setgid and sticky bits. It creates nothing then.
 //
-// CreateExecutable waits only for forks in flight to finish forking, which
-// takes microseconds, unless [SetGlobalGate] is on.
+// CreateExecutable does not wait for anything, unless [SetGlobalGate] is on.
 func CreateExecutable(name string, perm os.FileMode) (*File, error) {
 	dir, base, err := checkName(name, perm)
 	if err != nil {
@@ -82,7 +101,7 @@ func CreateExecutable(name string, perm os.FileMode) (*File, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: underlying(err)}
 	}
-	f := &File{root: root, name: name, base: base}
+	f := &File{root: root, name: name, base: base, force: forceDrain}
 	if err := f.create(perm); err != nil {
 		f.release()
 		root.Close()
@@ -137,6 +156,9 @@ func (f *File) create(perm os.FileMode) error {
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
+	if fi, err := f.root.Stat("."); err == nil {
+		f.dev = device(fi)
+	}
 	if err := f.open(perm); err != nil {
 		return err
 	}
@@ -161,14 +183,18 @@ func (f *File) removeTemp() {
 // that every such child has let go of both, and in which order (see
 // drainPipe).
 func (f *File) open(perm os.FileMode) error {
-	// No fork may copy the file before it is numbered above the pipe.
-	// Forks in flight finish forking first, within microseconds. With the
-	// global gate on, the File keeps its share until Close.
-	joinForkLock()
 	if globalGate.Load() {
+		joinForkLock()
 		f.forkLocked = true
 		forkLockHolders.files.Add(1)
-	} else {
+	} else if orderFDs && (f.force != 0 || !flockWorksOn(f.dev)) {
+		// The file gets a number below the pipe's write end whenever
+		// another goroutine closes a descriptor in between, as os/exec
+		// does at every Start (4% of Creates beside two spawners), and a
+		// fork before fdAbove moves it would copy it below. Where flock
+		// is known to work, the flock drain, which does not care, will
+		// serve, and Create need not stall forks.
+		joinForkLock()
 		defer leaveForkLock()
 	}
 	var err error
@@ -369,6 +395,9 @@ func (f *File) closeDrained() error {
 	path := pipeDrain
 	if flockTrusted(f.f, r) {
 		path = flockDrain
+		if f.dev != 0 {
+			flockWorks.Store(f.dev, struct{}{})
+		}
 	}
 	if f.force != 0 {
 		path = f.force
@@ -476,12 +505,13 @@ func (f *File) drainFlock(r *os.File) (done bool, err error) {
 // order, but the last reference to each open file is released on the
 // child's way back to user mode, the last one closed first
 // (fs/file.c do_close_on_exec, fs/file_table.c fput, kernel/task_work.c,
-// LIFO since Linux 4.3). The file is numbered above the pipe's write end in
-// every child (see CreateExecutable), so a child that drops both releases
-// the file, and its writer count, before the pipe: EOF comes after. It may
-// still come first when two children hold the file and one is preempted
-// between its two closes, or, off Linux, where exec releases each
-// descriptor at once in increasing order; Start's retry covers that.
+// LIFO since Linux 4.3). The file is numbered above the pipe's write end
+// (see open), so a child that drops both releases the file, and its writer
+// count, before the pipe: EOF comes after. It may still come first when two
+// children hold the file and one is preempted between its two closes; in a
+// child forked in the moment before open moved the file above the pipe;
+// or, off Linux, where exec releases each descriptor at once in increasing
+// order. Start's retry covers that; a runner without one may meet ETXTBSY.
 func (f *File) drainPipe() error {
 	begin := time.Now()
 	ready, err := pipeReady(f.pr)
@@ -585,9 +615,11 @@ func SetGlobalGate(on bool) (was bool) {
 }
 
 // forkLockHolders counts the holders of ForkLock: Files under the global
-// gate, and Files being created. They share one read lock, taken by the
-// first and released by the last, so that a goroutine can hold two of
-// them: a second RLock would wait behind a fork that waits for the first.
+// gate, Files being created where flock is not known to work (see open),
+// and Closes waiting out Starts beside global-gate Files (waitOutStarts).
+// They share one read lock, taken by the first and released by the last,
+// so that a goroutine can hold two Files: a second RLock would wait behind
+// a fork that waits for the first.
 var forkLockHolders struct {
 	sync.Mutex
 	n     int          // shares of the read lock

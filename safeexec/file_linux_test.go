@@ -35,12 +35,12 @@ func TestDrainBounded(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			target := writeScript(t, dir, "prog", "exit 7")
+			setForceDrain(t, tt.path)
 			f, err := CreateExecutable(target, 0o755)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer f.Abort()
-			f.force = tt.path
 			if _, err := f.WriteString(okScript); err != nil {
 				t.Fatal(err)
 			}

@@ -169,12 +169,13 @@ func TestGlobalGateMixedFiles(t *testing.T) {
 	tp := truePath(t)
 	dir := t.TempDir()
 	setGlobalGate(t, false)
+	forceDrain = barrier // the last resort, which must not take the gate here
 	old, err := CreateExecutable(filepath.Join(dir, "old"), 0o755)
+	forceDrain = 0
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer old.Abort()
-	old.force = barrier // the last resort, which must not take the gate here
 	setGlobalGate(t, true)
 	held, err := CreateExecutable(filepath.Join(dir, "held"), 0o755)
 	if err != nil {

@@ -2,6 +2,7 @@ package safeexec
 
 import (
 	"os"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -77,6 +78,10 @@ func pipeReady(r *os.File) (bool, error) {
 	return n > 0, err
 }
 
+// orderFDs reports whether the order of the file's and the pipe's
+// descriptors decides which one a child releases first at exec.
+const orderFDs = true
+
 // fdAbove returns f, or, if f's descriptor is numbered below p's, a
 // duplicate of f numbered above p's, closing f.
 func fdAbove(f, p *os.File) (*os.File, error) {
@@ -108,4 +113,12 @@ func sysfd(f *os.File) (int, error) {
 		return -1, err
 	}
 	return fd, nil
+}
+
+// device returns the device of the file fi describes, or 0.
+func device(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Dev)
+	}
+	return 0
 }

@@ -23,6 +23,15 @@ func tryLockShared(f *os.File) (bool, error) { return false, errors.ErrUnsupport
 // and counts as a wait, every time.
 func pipeReady(r *os.File) (bool, error) { return false, errors.ErrUnsupported }
 
+// device returns the device of the file fi describes. Off Linux, where
+// flock is not used, it returns 0.
+func device(fi os.FileInfo) uint64 { return 0 }
+
+// orderFDs reports whether the order of the file's and the pipe's
+// descriptors decides which one a child releases first at exec. Off Linux
+// it does not (see fdAbove).
+const orderFDs = false
+
 // fdAbove returns f. Off Linux, exec releases each close-on-exec
 // descriptor as it closes it, so the order of the file and the pipe does
 // not decide which is released first.
