@@ -91,7 +91,11 @@ const drainFloor = time.Second
 // and if perm has no execute bit or has bits other than the permission,
 // setuid, setgid and sticky bits. It creates nothing then.
 //
-// CreateExecutable does not wait for anything, unless [SetGlobalGate] is on.
+// CreateExecutable waits for nothing on a filesystem where an earlier
+// Close found flock working. Elsewhere it holds [syscall.ForkLock] while it
+// creates the file (see [File.Close]), so it waits for forks in flight,
+// and forks wait for it, for that moment. With [SetGlobalGate] on, it
+// takes ForkLock until Close.
 func CreateExecutable(name string, perm os.FileMode) (*File, error) {
 	dir, base, err := checkName(name, perm)
 	if err != nil {
