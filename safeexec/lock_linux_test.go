@@ -391,7 +391,7 @@ func TestPipeDrainPlainRuns(t *testing.T) {
 	s := storm{spawn: spawn, write: writeExecutable, run: runExec}
 	n, failed, _ := s.loop(t, cycles/4, 2*stormLimit)
 	control := storm{spawn: spawn, write: writeScriptFile, run: runExec}
-	cn, cfailed, _ := control.loop(t, cycles/4, stormLimit)
+	cn, cfailed, _ := control.loop(t, cycles/8, stormLimit)
 	t.Logf("pipe drain: %d/%d plain runs failed (%.2f%%); control: %d/%d (%.2f%%)",
 		failed, n, 100*float64(failed)/float64(max(n, 1)), cfailed, cn, 100*float64(cfailed)/float64(max(cn, 1)))
 	if n < minStormCycles || cn < minStormCycles {
