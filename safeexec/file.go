@@ -185,38 +185,39 @@ func (f *File) removeTemp() {
 // above the pipe's write end. Every fork that copies the file copies the
 // write end too (both are close-on-exec), so EOF on the read end tells
 // that every such child has let go of both, and in which order (see
-// drainPipe).
+// drainPipe). On a filesystem where Close has found flock working before,
+// the flock drain will serve, and open makes no pipe.
 func (f *File) open(perm os.FileMode) error {
+	needPipe := f.force != 0 || !flockWorksOn(f.dev)
 	if globalGate.Load() {
 		joinForkLock()
 		f.forkLocked = true
 		forkLockHolders.files.Add(1)
-	} else if orderFDs && (f.force != 0 || !flockWorksOn(f.dev)) {
+	} else if needPipe && orderFDs {
 		// The file gets a number below the pipe's write end whenever
 		// another goroutine closes a descriptor in between, as os/exec
 		// does at every Start (4% of Creates beside two spawners), and a
-		// fork before fdAbove moves it would copy it below. Where flock
-		// is known to work, the flock drain, which does not care, will
-		// serve, and Create need not stall forks.
+		// fork before fdAbove moves it would copy it below.
 		joinForkLock()
 		defer leaveForkLock()
 	}
 	var err error
-	if f.pr, f.pw, err = os.Pipe(); err != nil {
-		return err
+	if needPipe {
+		if f.pr, f.pw, err = os.Pipe(); err != nil {
+			return err
+		}
 	}
 	for range 100 {
 		f.tmp = tempName(f.base)
 		// The owner may read the file until Close: the drain reopens it
 		// read-only. Close sets the mode.
 		f.f, err = f.root.OpenFile(f.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm&fs.ModePerm|0o400)
-		if err == nil {
+		if err == nil && f.pw != nil {
 			if f.f, err = fdAbove(f.f, f.pw); err != nil {
 				f.removeTemp()
 			}
-			return err
 		}
-		if !errors.Is(err, fs.ErrExist) {
+		if err == nil || !errors.Is(err, fs.ErrExist) {
 			return err
 		}
 	}
@@ -414,8 +415,10 @@ func (f *File) closeDrained() error {
 	w := f.f
 	f.f = nil
 	err = w.Close()
-	f.pw.Close() // the only copies of the write end left are children's
-	f.pw = nil
+	if f.pw != nil {
+		f.pw.Close() // the only copies of the write end left are children's
+		f.pw = nil
+	}
 	f.releaseForkLock()
 	if err != nil {
 		return err
@@ -425,16 +428,17 @@ func (f *File) closeDrained() error {
 		if done, err := f.drainFlock(r); done {
 			return err
 		}
-		// flock failed after all: the pipe, made before the file, serves.
+		// flock failed after all: the pipe, if made, serves.
 	}
-	if path != barrier && f.pr.SetReadDeadline(time.Now().Add(f.drainBound())) == nil {
+	if path != barrier && f.pr != nil && f.pr.SetReadDeadline(time.Now().Add(f.drainBound())) == nil {
 		if path == pipeDrain {
 			stats.pipeDrains.Add(1)
 		}
 		return f.drainPipe()
 	}
 	// The pipe cannot be read with a deadline, as on Windows, which does
-	// not fork; elsewhere Go's pipes always can.
+	// not fork; elsewhere Go's pipes always can. Or flock, which worked
+	// on this filesystem before, failed on this file, and no pipe was made.
 	waitOutStarts()
 	return nil
 }

@@ -646,3 +646,29 @@ func TestFdAbove(t *testing.T) {
 		t.Errorf("fdAbove of a file above the pipe = %v, %v; want it unchanged", same, err)
 	}
 }
+
+// TestFlockKnown checks that once a Close has found flock working on a
+// filesystem, later Files there make no pipe for the pipe drain, and
+// still drain with flock.
+func TestFlockKnown(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteExecutable(filepath.Join(dir, "first"), []byte(okScript), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := CreateExecutable(filepath.Join(dir, "second"), 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Abort()
+	if !flockWorksOn(f.dev) || f.pw != nil {
+		t.Errorf("after a flock drain in %s: flock known %v, pipe %v; want known and no pipe", dir, flockWorksOn(f.dev), f.pw)
+	}
+	f.WriteString(okScript)
+	before := ReadStats()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := delta(before, ReadStats()); d.FlockDrains != 1 {
+		t.Errorf("stats moved by %+v, want 1 flock drain", d)
+	}
+}
