@@ -293,8 +293,8 @@ func parseFlags(args []string, out io.Writer) (*config, error) {
 		return nil, usageError{"-perf must be positive"}
 	case cfg.rounds < 1:
 		return nil, usageError{"-rounds must be at least 1"}
-	case cfg.spawners < 0:
-		return nil, usageError{"-spawners must not be negative"}
+	case cfg.spawners < 1:
+		return nil, usageError{"-spawners must be at least 1: without them there is no race"}
 	}
 	for _, s := range splitList(*scen) {
 		if !slices.Contains(allScenarios, s) {

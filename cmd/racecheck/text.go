@@ -17,6 +17,9 @@ func printText(w io.Writer, rep *report, cfg *config) {
 		fmt.Fprintln(w, "INCOMPLETE: interrupted; these are the numbers measured so far.")
 	}
 	printVerdict(w, rep, cfg)
+	if n := len(rep.Problems); n > 0 && rep.ExecError == "" {
+		fmt.Fprintf(w, "But this run fails (exit 1): %d problem(s) with safeexec, listed under FAIL at the end.\n", n)
+	}
 	fmt.Fprintln(w)
 	printSetting(w, rep, cfg)
 	if rep.S1 != nil {
@@ -59,7 +62,7 @@ func printText(w io.Writer, rep *report, cfg *config) {
 	if len(rep.Problems) > 0 {
 		fmt.Fprintln(w)
 		for _, p := range rep.Problems {
-			fmt.Fprintf(w, "FAIL: %s\n", p)
+			fmt.Fprintln(w, wrap("FAIL: "+p, 100, "      "))
 		}
 	}
 }
@@ -68,8 +71,8 @@ func printText(w io.Writer, rep *report, cfg *config) {
 func printVerdict(w io.Writer, rep *report, cfg *config) {
 	v := rep.Verdict
 	if rep.ExecError != "" {
-		fmt.Fprintf(w, "Verdict: nothing to measure: plain os/exec cannot run a file written in\n%s:\n  %s\n",
-			rep.Dir, rep.ExecError)
+		fmt.Fprintf(w, "Verdict: nothing to measure: plain os/exec cannot run a file written in\n%s:\n%s\n",
+			rep.Dir, wrap("  "+rep.ExecError, 100, "  "))
 		fmt.Fprintln(w, "Is the filesystem mounted noexec, or are its permissions too tight? Try another -dir.")
 		return
 	}
@@ -123,13 +126,19 @@ func printVerdict(w io.Writer, rep *report, cfg *config) {
 	if v.Significant {
 		sig = "significant"
 	}
-	fmt.Fprintf(w, ", %s:\n  it must be below %s, 0.05 split over %d looks at the data (after rounds %s);",
-		sig, num(v.AlphaPerLook), len(v.LookRounds), joinInts(v.LookRounds))
+	if len(v.LookRounds) == 1 {
+		fmt.Fprintf(w, ", %s:\n  it must be below %s, with one look at the data, at the end;", sig, num(v.AlphaPerLook))
+	} else {
+		fmt.Fprintf(w, ", %s:\n  it must be below %s, 0.05 split over %d looks at the data (after rounds %s);",
+			sig, num(v.AlphaPerLook), len(v.LookRounds), joinInts(v.LookRounds))
+	}
 	switch {
 	case v.Interrupted:
 		fmt.Fprintf(w, "\n  %d made before the interrupt, in round %d.\n", v.Looks, v.RoundsRun+1)
 	case v.Decided:
 		fmt.Fprintf(w, "\n  decided at look %d of %d.\n", v.Looks, len(v.LookRounds))
+	case len(v.LookRounds) == 1:
+		fmt.Fprintln(w, "\n  not decided.")
 	default:
 		fmt.Fprintf(w, "\n  all %d made.\n", v.Looks)
 	}
@@ -338,6 +347,37 @@ func joinInts(xs []int) string {
 		s = append(s, fmt.Sprint(x))
 	}
 	return strings.Join(s, ", ")
+}
+
+// wrap breaks s into lines of at most width columns at spaces, starting
+// each line after the first with indent; a word longer than a line is cut.
+func wrap(s string, width int, indent string) string {
+	var b strings.Builder
+	line := 0
+	for i, word := range strings.Fields(s) {
+		if i > 0 && line+1+utf8.RuneCountInString(word) > width {
+			b.WriteString("\n" + indent)
+			line = utf8.RuneCountInString(indent)
+		} else if i > 0 {
+			b.WriteByte(' ')
+			line++
+		}
+		for r := []rune(word); len(r) > 0; {
+			n := min(len(r), max(1, width-line))
+			if n < len(r) && line > utf8.RuneCountInString(indent) {
+				b.WriteString("\n" + indent) // start a long word on a line of its own
+				line = utf8.RuneCountInString(indent)
+				continue
+			}
+			b.WriteString(string(r[:n]))
+			line += n
+			if r = r[n:]; len(r) > 0 {
+				b.WriteString("\n" + indent)
+				line = utf8.RuneCountInString(indent)
+			}
+		}
+	}
+	return b.String()
 }
 
 func clip(s string, n int) string {

@@ -58,3 +58,34 @@ func TestJudge(t *testing.T) {
 		})
 	}
 }
+
+// TestProblemsUnderVerdict checks that a run that fails for a reason
+// outside S1 and S2, a hung probe, says so right under a verdict that
+// reads well, and that its FAIL lines fit 100 columns, however long the
+// paths in them (review of #8).
+func TestProblemsUnderVerdict(t *testing.T) {
+	cfg := &config{rounds: 8, spawners: 2, duration: 55e9}
+	rep := &report{S1: storm(4, 400, 0, 400), S2: storm(3, 400, 0, 400), Complete: true,
+		Dir: "/tmp", FSType: "ext4"}
+	rep.Verdict = judge(rep, cfg, 2, false)
+	rep.Problems = []string{"safeexec: probe b hung: no exit after 30s; its goroutine: " +
+		strings.Repeat("/very/long/path/segment", 8) + " and more words after it to wrap"}
+	var out bytes.Buffer
+	printText(&out, rep, cfg)
+	verdict := printed(rep, cfg)
+	if !strings.HasPrefix(out.String(), verdict+"But this run fails (exit 1): 1 problem") ||
+		!strings.Contains(verdict, "removed it") {
+		t.Errorf("the verdict is not followed by the failure:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "FAIL: safeexec: probe b hung") {
+		t.Errorf("no FAIL line:\n%s", out.String())
+	}
+	checkWidth(t, "report with a problem", out.String())
+}
+
+// printed returns what printVerdict prints for rep.
+func printed(rep *report, cfg *config) string {
+	var b bytes.Buffer
+	printVerdict(&b, rep, cfg)
+	return b.String()
+}
