@@ -189,6 +189,14 @@ func (f *File) removeTemp() {
 // the flock drain will serve, and open makes no pipe.
 func (f *File) open(perm os.FileMode) error {
 	needPipe := f.force != 0 || !flockWorksOn(f.dev)
+	var err error
+	if needPipe {
+		// Before ForkLock: on some systems os.Pipe takes its read side
+		// too, and a second read lock waits behind a waiting fork.
+		if f.pr, f.pw, err = os.Pipe(); err != nil {
+			return err
+		}
+	}
 	if globalGate.Load() {
 		joinForkLock()
 		f.forkLocked = true
@@ -200,12 +208,6 @@ func (f *File) open(perm os.FileMode) error {
 		// fork before fdAbove moves it would copy it below.
 		joinForkLock()
 		defer leaveForkLock()
-	}
-	var err error
-	if needPipe {
-		if f.pr, f.pw, err = os.Pipe(); err != nil {
-			return err
-		}
 	}
 	for range 100 {
 		f.tmp = tempName(f.base)
@@ -344,6 +346,9 @@ func (f *File) Close() error {
 	}
 	f.release()
 	if err == nil {
+		err = f.checkTemp()
+	}
+	if err == nil {
 		if err = f.root.Rename(f.tmp, f.base); err != nil {
 			err = &os.LinkError{Op: "rename", Old: f.tmpPath(), New: f.name, Err: underlying(err)}
 		}
@@ -423,42 +428,83 @@ func (f *File) closeDrained() error {
 	if err != nil {
 		return err
 	}
+
+	begin := time.Now()
+	deadline := begin.Add(f.drainBound())
+	waited := false
 	if path == flockDrain {
-		stats.flockDrains.Add(1)
-		if done, err := f.drainFlock(r); done {
-			return err
+		var ok bool
+		if ok, waited, err = f.drainFlock(r, deadline); !ok {
+			path = pipeDrain // flock failed after all: the pipe, if made, serves
 		}
-		// flock failed after all: the pipe, if made, serves.
 	}
-	if path != barrier && f.pr != nil && f.pr.SetReadDeadline(time.Now().Add(f.drainBound())) == nil {
-		if path == pipeDrain {
-			stats.pipeDrains.Add(1)
+	if path == pipeDrain {
+		if f.pr == nil || f.pr.SetReadDeadline(deadline) != nil {
+			// No pipe was made, as flock worked on this filesystem
+			// before; or it cannot be read with a deadline, as on
+			// Windows, which does not fork (elsewhere Go's pipes can).
+			path = barrier
+		} else {
+			waited, err = f.drainPipe()
 		}
-		return f.drainPipe()
 	}
-	// The pipe cannot be read with a deadline, as on Windows, which does
-	// not fork; elsewhere Go's pipes always can. Or flock, which worked
-	// on this filesystem before, failed on this file, and no pipe was made.
-	waitOutStarts()
-	return nil
+	if path == barrier {
+		waitOutStarts()
+	}
+	if err == nil {
+		var more bool
+		more, err = f.waitNoWriters(r, deadline)
+		waited = waited || more
+	}
+	stats.count(path)
+	if waited {
+		stats.drainWaits.Add(1)
+		stats.waited.Add(int64(time.Since(begin)))
+	}
+	if err != nil && errors.Is(err, syscall.ETXTBSY) {
+		err = f.stillHeld(begin)
+	}
+	return err
 }
 
-// reopen opens the temporary file read-only and checks that it is still
-// the file f created, not one put under its name since.
+// reopen opens the file f created read-only: through the writable
+// descriptor where the system allows (on Linux, /proc/self/fd), so that
+// it is that file whatever its name now holds, or else by its temporary
+// name, checking that it is still the file f created.
 func (f *File) reopen() (*os.File, error) {
+	if r, err := reopenRead(f.f); err == nil {
+		return r, nil
+	}
 	r, err := f.root.Open(f.tmp)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: f.tmpPath(), Err: underlying(err)}
 	}
 	fi, err := r.Stat()
 	if err == nil && !os.SameFile(fi, f.created) {
-		err = fmt.Errorf("safeexec: close %s: %s is no longer the file written", f.name, f.tmpPath())
+		err = f.replaced()
 	}
 	if err != nil {
 		r.Close()
 		return nil, err
 	}
 	return r, nil
+}
+
+// checkTemp returns an error unless f's temporary name still holds the
+// regular file f created, so that Close installs nothing else.
+func (f *File) checkTemp() error {
+	fi, err := f.root.Lstat(f.tmp)
+	if err != nil {
+		return &fs.PathError{Op: "lstat", Path: f.tmpPath(), Err: underlying(err)}
+	}
+	if !fi.Mode().IsRegular() || !os.SameFile(fi, f.created) {
+		return f.replaced()
+	}
+	return nil
+}
+
+func (f *File) replaced() error {
+	return fmt.Errorf("safeexec: close %s: %s is no longer the file written", f.name, f.tmpPath())
 }
 
 // flockTrusted reports whether the flock drain works for w's file: once
@@ -480,34 +526,51 @@ func (f *File) drainBound() time.Duration {
 
 // drainFlock waits, polling, until every copy of the writable descriptor
 // is closed: the exclusive flock it held goes away with the last copy,
-// and only then can r get a shared one. It reports false if flock fails.
-func (f *File) drainFlock(r *os.File) (done bool, err error) {
+// and only then can r get a shared one. It reports whether flock worked
+// and whether it had to wait, and fails with ETXTBSY at the deadline.
+func (f *File) drainFlock(r *os.File, deadline time.Time) (ok, waited bool, err error) {
+	return poll(deadline, func() (bool, error) { return tryLockShared(r) })
+}
+
+// waitNoWriters waits, polling, until nobody holds the file open for
+// writing, by the kernel's own count, where the system can tell (see
+// noWriters). The drains see a child let go of the file a moment before
+// that count drops; this closes the moment. It reports whether it had to
+// wait, and fails with ETXTBSY at the deadline.
+func (f *File) waitNoWriters(r *os.File, deadline time.Time) (waited bool, err error) {
+	ok, waited, err := poll(deadline, func() (bool, error) { return noWriters(r) })
+	if !ok {
+		return waited, nil // the system cannot tell: the drain's word stands
+	}
+	return waited, err
+}
+
+// poll calls try until it reports done, sleeping in between as the drain
+// does, or until the deadline, when it fails with ETXTBSY. It reports
+// false if try failed, and whether it had to wait.
+func poll(deadline time.Time, try func() (bool, error)) (ok, waited bool, err error) {
 	begin := time.Now()
-	bound := f.drainBound()
 	for sleep := time.Duration(0); ; sleep = drainBackoff(sleep, time.Since(begin)) {
 		if sleep > 0 {
 			pollSleep(sleep)
 		}
-		ok, err := tryLockShared(r)
+		done, err := try()
 		if err != nil {
-			return false, nil
+			return false, sleep > 0, nil
 		}
-		if ok {
-			if sleep > 0 {
-				drainWaited(begin)
-			}
-			return true, nil
+		if done {
+			return true, sleep > 0, nil
 		}
-		if time.Since(begin) >= bound {
-			drainWaited(begin)
-			return true, f.stillHeld(begin)
+		if !time.Now().Before(deadline) {
+			return true, true, syscall.ETXTBSY
 		}
 	}
 }
 
 // drainPipe waits for EOF on the pipe, which comes once every child that
 // copied the file has let go of the pipe's write end, or for the deadline
-// already set on it.
+// already set on it, when it fails with ETXTBSY. It reports whether it
+// had to wait.
 //
 // On Linux, exec closes a child's close-on-exec descriptors in increasing
 // order, but the last reference to each open file is released on the
@@ -516,34 +579,26 @@ func (f *File) drainFlock(r *os.File) (done bool, err error) {
 // LIFO since Linux 4.3). The file is numbered above the pipe's write end
 // (see open), so a child that drops both releases the file, and its writer
 // count, before the pipe: EOF comes after. It may still come first when two
-// children hold the file and one is preempted between its two closes; in a
-// child forked in the moment before open moved the file above the pipe;
-// or, off Linux, where exec releases each descriptor at once in increasing
-// order. Start's retry covers that; a runner without one may meet ETXTBSY.
-func (f *File) drainPipe() error {
-	begin := time.Now()
-	ready, err := pipeReady(f.pr)
-	if err == nil && ready {
-		return nil
+// children hold the file and one is preempted between its two closes; or,
+// off Linux, where exec releases each descriptor at once in increasing
+// order, so the pipe, made first, usually goes first. waitNoWriters closes
+// that moment where the system can tell; elsewhere Start's retry covers
+// it, and a runner without one may meet ETXTBSY.
+func (f *File) drainPipe() (waited bool, err error) {
+	if ready, err := pipeReady(f.pr); err == nil && ready {
+		return false, nil
 	}
 	var b [1]byte
 	_, err = f.pr.Read(b[:])
-	drainWaited(begin)
 	switch {
 	case err == io.EOF:
-		return nil
+		return true, nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return f.stillHeld(begin)
+		return true, syscall.ETXTBSY
 	case err == nil:
-		return fmt.Errorf("safeexec: close %s: a child wrote to the drain's pipe", f.name)
+		return true, fmt.Errorf("safeexec: close %s: a child wrote to the drain's pipe", f.name)
 	}
-	return err
-}
-
-// drainWaited counts a drain that found a child still holding the file.
-func drainWaited(begin time.Time) {
-	stats.drainWaits.Add(1)
-	stats.waited.Add(int64(time.Since(begin)))
+	return true, err
 }
 
 // stillHeld returns the error of a drain that gave up.
@@ -559,7 +614,6 @@ func (f *File) stillHeld(begin time.Time) error {
 // just before may then still hold a copy until its child execs (briefly,
 // since Go forks with vfork on Linux); Starts through this package retry.
 func waitOutStarts() {
-	stats.barriers.Add(1)
 	if joinHeldForkLock() {
 		leaveForkLock()
 		return

@@ -440,7 +440,7 @@ func TestFileChdir(t *testing.T) {
 // used to chmod the link's target setgid and install the link).
 func TestFileTempSwapped(t *testing.T) {
 	t.Parallel()
-	for _, link := range []string{"relative", "absolute"} {
+	for _, link := range []string{"relative", "absolute", "moved"} {
 		t.Run(link, func(t *testing.T) {
 			dir := t.TempDir()
 			victim := writeScript(t, dir, "victim", "exit 3")
@@ -455,16 +455,23 @@ func TestFileTempSwapped(t *testing.T) {
 			defer f.Abort()
 			f.WriteString(okScript)
 			tmp := filepath.Join(dir, f.tmp)
-			if err := os.Remove(tmp); err != nil {
+			to := map[string]string{"relative": "victim", "absolute": victim, "moved": filepath.Join(dir, "moved")}[link]
+			if link == "moved" {
+				// The file written, moved away and linked back: the link
+				// leads to the right file, but is not it.
+				err = os.Rename(tmp, to)
+			} else {
+				err = os.Remove(tmp)
+			}
+			if err != nil {
 				t.Fatal(err)
 			}
-			to := map[string]string{"relative": "victim", "absolute": victim}[link]
 			if err := os.Symlink(to, tmp); err != nil {
 				t.Fatal(err)
 			}
 			err = f.Close()
 			t.Logf("Close = %v", err)
-			if err == nil || (link == "relative" && !strings.Contains(err.Error(), "no longer the file written")) {
+			if err == nil || !strings.Contains(err.Error(), "no longer the file written") {
 				t.Errorf("Close after the temporary name was swapped = %v, want an error saying so", err)
 			}
 			if fi, err := os.Stat(victim); err != nil || fi.Mode() != 0o644 {

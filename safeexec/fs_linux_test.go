@@ -58,14 +58,13 @@ func mountFS(t *testing.T, kind string) string {
 }
 
 // TestFilesystems writes and runs scripts on tmpfs, overlayfs and FUSE.
-// On each, Close must find flock working on the file itself, and a storm
-// whose spawners and runner are plain os/exec must see no failure; the
-// same loop with os.WriteFile is the control and only logged. On FUSE,
-// where the issue measured the old gate barrier failing 2-3% of cycles,
-// the pipe drain must protect runs through safeexec in the same storm (#7).
+// On each, Close must find flock working on the file itself, and the mixed
+// storm (spawners through safeexec and plain os/exec, runs through
+// safeexec, plain os/exec and sh -c) must see no failure, with the drain
+// Close chooses and with the pipe drain; os.WriteFile and plain os/exec
+// beside plain os/exec spawners are the control, logged. On FUSE the issue measured the old gate barrier
+// failing 2-3% of plain runs (#7).
 func TestFilesystems(t *testing.T) {
-	tp := truePath(t)
-	spawn := func() error { return exec.Command(tp).Run() }
 	cycles, _ := stormCycles()
 	// A cycle on FUSE takes two or three times as long as on the others.
 	tests := []struct {
@@ -99,23 +98,13 @@ func TestFilesystems(t *testing.T) {
 				return
 			}
 
-			drains := []struct {
+			for _, dr := range []struct {
 				name string
 				path drainPath
-			}{{"chosen", 0}}
-			if tt.kind == "fuse" {
-				drains = append(drains, struct {
-					name string
-					path drainPath
-				}{"pipe", pipeDrain})
-			}
-			for _, dr := range drains {
+			}{{"chosen", 0}, {"pipe", pipeDrain}} {
 				t.Run(dr.name, func(t *testing.T) {
 					setForceDrain(t, dr.path)
-					// The pipe drain can leave a moment that only a retry
-					// covers (see drainPipe).
-					run := map[drainPath]func(string) error{0: runExec, pipeDrain: runSafe}[dr.path]
-					s := storm{spawn: spawn, write: writeExecutable, run: run}
+					s := mixedStorm(t, writeExecutable)
 					n, failed, spawns := s.loopIn(t, mnt, cycles/8, tt.limit)
 					t.Logf("%d/%d cycles failed beside %d spawns", failed, n, spawns)
 					if failed > 0 {
@@ -126,8 +115,13 @@ func TestFilesystems(t *testing.T) {
 					}
 				})
 			}
-			control := storm{spawn: spawn, write: writeScriptFile, run: runExec}
-			n, failed, _ := control.loopIn(t, mnt, cycles/8, 2*time.Second)
+			tp := truePath(t)
+			control := storm{
+				spawn: func() error { return exec.Command(tp).Run() },
+				write: writeScriptFile,
+				run:   runExec,
+			}
+			n, failed, _ := control.loopIn(t, mnt, cycles/8, tt.limit/2)
 			t.Logf("control, os.WriteFile and plain os/exec: %d/%d cycles failed (%.1f%%)",
 				failed, n, 100*float64(failed)/float64(max(n, 1)))
 		})

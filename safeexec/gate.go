@@ -72,11 +72,25 @@ type Stats struct {
 	GlobalGateFiles int
 }
 
-var stats struct {
+var stats statsCounters
+
+type statsCounters struct {
 	starts, slowPaths, retries, giveUps atomic.Uint64
 	flockDrains, pipeDrains, barriers   atomic.Uint64
 	drainWaits                          atomic.Uint64
 	waited                              atomic.Int64
+}
+
+// count counts a Close under the drain path it used.
+func (s *statsCounters) count(p drainPath) {
+	switch p {
+	case flockDrain:
+		s.flockDrains.Add(1)
+	case pipeDrain:
+		s.pipeDrains.Add(1)
+	case barrier:
+		s.barriers.Add(1)
+	}
 }
 
 // ReadStats returns the gate's counters. Each counter is loaded once, so

@@ -2,6 +2,7 @@ package safeexec
 
 import (
 	"os"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -121,4 +122,35 @@ func device(fi os.FileInfo) uint64 {
 		return uint64(st.Dev)
 	}
 	return 0
+}
+
+// reopenRead opens the file f refers to for reading, through /proc, so
+// that it is that very file whatever its name now holds.
+func reopenRead(f *os.File) (*os.File, error) {
+	fd, err := sysfd(f)
+	if err != nil {
+		return nil, err
+	}
+	return os.Open("/proc/self/fd/" + strconv.Itoa(fd))
+}
+
+// noWriters reports whether no descriptor anywhere holds r's file open for
+// writing, by the count the kernel's exec checks: a read lease is granted
+// only then (fs/locks.c, check_conflicting_open). It takes the lease and
+// gives it back at once. It fails where leases are not to be had: on
+// filesystems without them, or for a file the process does not own.
+func noWriters(r *os.File) (bool, error) {
+	fd, err := sysfd(r)
+	if err != nil {
+		return false, err
+	}
+	_, err = unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_RDLCK)
+	if err == unix.EAGAIN {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	_, err = unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_UNLCK)
+	return true, err
 }

@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -328,13 +329,33 @@ func TestStormOtherRunners(t *testing.T) {
 	}
 }
 
+// mixedStorm is the storm of issue #7 in one: its spawners start true
+// through safeexec and through plain os/exec by turns, and it runs the
+// written file through safeexec, plain os/exec and sh -c by turns.
+func mixedStorm(t *testing.T, write func(string) error) storm {
+	tp := truePath(t)
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skipf("requires sh (%v)", err)
+	}
+	var spawns, runs atomic.Int64
+	runners := []func(string) error{runSafe, runExec, runShell}
+	return storm{
+		spawn: func() error {
+			if spawns.Add(1)%2 == 0 {
+				return Command(tp).Run()
+			}
+			return exec.Command(tp).Run()
+		},
+		write: write,
+		run:   func(path string) error { return runners[runs.Add(1)%3](path) },
+	}
+}
+
 // TestForcedDrains runs storms with writers made to use the pipe drain,
 // as where flock is emulated by POSIX locks, and the gate barrier, the last
-// resort. The pipe drain waits for children whoever forked them, so the
-// spawners are plain os/exec; the barrier waits only for Starts through
-// safeexec. Both are run through safeexec, whose retry covers the moment
-// the pipe drain can leave (see drainPipe); TestPipeDrainPlainRuns
-// measures that moment.
+// resort. The pipe drain waits for children whoever forked them, so it
+// gets the mixed storm, with runners that do not retry; the barrier waits
+// only for Starts through safeexec, so it gets those only.
 func TestForcedDrains(t *testing.T) {
 	tp := truePath(t)
 	cycles, _ := stormCycles()
@@ -344,13 +365,16 @@ func TestForcedDrains(t *testing.T) {
 		spawn func() error
 		run   func(string) error
 	}{
-		{"pipe", pipeDrain, func() error { return exec.Command(tp).Run() }, runSafe},
+		{"pipe", pipeDrain, nil, nil},
 		{"barrier", barrier, func() error { return Command(tp).Run() }, runSafe},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			setForceDrain(t, tt.path)
 			s := storm{spawn: tt.spawn, write: writeExecutable, run: tt.run}
+			if tt.spawn == nil {
+				s = mixedStorm(t, writeExecutable)
+			}
 			before := ReadStats()
 			start := time.Now()
 			n, failed, spawns := s.loop(t, cycles/8, stormLimit)

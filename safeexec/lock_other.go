@@ -37,6 +37,14 @@ const orderFDs = false
 // not decide which is released first.
 func fdAbove(f, p *os.File) (*os.File, error) { return f, nil }
 
+// reopenRead opens the file f refers to for reading. Off Linux it is not
+// supported, and Close reopens the file by its name.
+func reopenRead(f *os.File) (*os.File, error) { return nil, errors.ErrUnsupported }
+
+// noWriters reports whether nobody holds r's file open for writing. Off
+// Linux it cannot tell.
+func noWriters(r *os.File) (bool, error) { return false, errors.ErrUnsupported }
+
 // pollSleep sleeps for d, between two polls of the flock drain or two
 // retries of a busy Start. Off Linux it is time.Sleep.
 func pollSleep(d time.Duration) { time.Sleep(d) }
