@@ -42,16 +42,21 @@
 // shared lock is granted at once, and Close waits instead for EOF on a
 // close-on-exec pipe made before the file: every fork that copied the file
 // copied the pipe's write end too. Off Linux, Close always drains with the
-// pipe. Either wait ends when the retry budget runs out, but not before a
-// second. Only where neither can run (Windows, which has no fork) does
-// Close take the gate's exclusive side instead.
+// pipe. On Linux, Close then checks the kernel's own count of writers,
+// which exec checks, by taking a read lease for a moment where the
+// filesystem grants one: the drains see a child let go a moment before
+// that count drops. Each wait ends when the retry budget runs out, but not
+// before a second. Only where neither drain can run (Windows, which has no
+// fork; or a pipe not made because flock worked on that filesystem before,
+// and then failed) does Close take the gate's exclusive side instead.
 //
 // What is not covered: a file written some other way (with os.WriteFile,
 // say) is protected only by the retries of Starts made through this
 // package; a file that another process holds open for writing makes Start
-// give up when its budget runs out; and the kernel releases a child's copy
-// of the file a moment after the drain sees it go, so a Start can still,
-// rarely, meet ETXTBSY, which its retry covers. [SetGlobalGate] keeps the
+// give up when its budget runs out; and where no lease can be had (off
+// Linux, or on a filesystem without leases) the kernel may release a
+// child's copy of the file a moment after the drain sees it go, so a Start
+// can still, rarely, meet ETXTBSY, which its retry covers. [SetGlobalGate] keeps the
 // forks made by the Go runtime from copying a File at all, at a cost
 // described there.
 //

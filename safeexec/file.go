@@ -92,10 +92,10 @@ const drainFloor = time.Second
 // setuid, setgid and sticky bits. It creates nothing then.
 //
 // CreateExecutable waits for nothing on a filesystem where an earlier
-// Close found flock working. Elsewhere it holds [syscall.ForkLock] while it
-// creates the file (see [File.Close]), so it waits for forks in flight,
-// and forks wait for it, for that moment. With [SetGlobalGate] on, it
-// takes ForkLock until Close.
+// Close found flock working, and off Linux. Elsewhere on Linux it holds
+// [syscall.ForkLock] while it creates the file (see [File.Close]), so it
+// waits for forks in flight, and forks wait for it, for that moment. With
+// [SetGlobalGate] on, it takes ForkLock until Close.
 func CreateExecutable(name string, perm os.FileMode) (*File, error) {
 	dir, base, err := checkName(name, perm)
 	if err != nil {

@@ -14,10 +14,10 @@ import (
 // Starts run in parallel. Its exclusive side waits out every attempt in
 // flight, whose children may still hold a copy of a descriptor that is
 // being written: a Start that met ETXTBSY takes it for its retry, and a
-// File whose Close can use neither drain (on Windows, which has no fork)
-// takes it, right after it closes its descriptor, to wait out the Starts
-// that may have copied it. Nothing holds either side across a sleep or
-// while user code runs.
+// File whose Close can use neither drain (on Windows, which has no fork,
+// or where flock failed with no pipe made) takes it, right after it closes
+// its descriptor, to wait out the Starts that may have copied it. Nothing
+// holds either side across a sleep or while user code runs.
 var gate sync.RWMutex
 
 // nextBackoff returns the sleep that follows one of length d (zero for
@@ -63,7 +63,7 @@ type Stats struct {
 	FlockDrains uint64 // Closes that waited for a shared flock
 	PipeDrains  uint64 // Closes that waited for EOF on a close-on-exec pipe
 	Barriers    uint64 // Closes that could only wait out the Starts in flight
-	DrainWaits  uint64 // drains that found a child still holding the file
+	DrainWaits  uint64 // drains that found a child still holding the file (off Linux, every pipe drain)
 
 	Waited time.Duration // time spent in slow paths and drain waits
 

@@ -27,14 +27,15 @@ func pipeReady(r *os.File) (bool, error) { return false, errors.ErrUnsupported }
 // flock is not used, it returns 0.
 func device(fi os.FileInfo) uint64 { return 0 }
 
-// orderFDs reports whether the order of the file's and the pipe's
-// descriptors decides which one a child releases first at exec. Off Linux
-// it does not (see fdAbove).
+// orderFDs reports whether Create must keep the file numbered above the
+// pipe's write end. Off Linux it does not (see fdAbove).
 const orderFDs = false
 
 // fdAbove returns f. Off Linux, exec releases each close-on-exec
-// descriptor as it closes it, so the order of the file and the pipe does
-// not decide which is released first.
+// descriptor at once, in increasing order (as FreeBSD's does), so the
+// pipe, made first, is usually released just before the file: there the
+// pipe drain narrows the window rather than closes it. This is built but
+// untested off Linux.
 func fdAbove(f, p *os.File) (*os.File, error) { return f, nil }
 
 // reopenRead opens the file f refers to for reading. Off Linux it is not
