@@ -445,7 +445,9 @@ func (f *File) closeDrained() error {
 			// Windows, which does not fork (elsewhere Go's pipes can).
 			path = barrier
 		} else {
-			waited, err = f.drainPipe()
+			var more bool
+			more, err = f.drainPipe()
+			waited = waited || more // flock may have waited before it failed
 		}
 	}
 	if path == barrier {
@@ -461,7 +463,7 @@ func (f *File) closeDrained() error {
 		stats.drainWaits.Add(1)
 		stats.waited.Add(int64(time.Since(begin)))
 	}
-	if err != nil && errors.Is(err, syscall.ETXTBSY) {
+	if errors.Is(err, syscall.ETXTBSY) {
 		err = f.stillHeld(begin)
 	}
 	return err
