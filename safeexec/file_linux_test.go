@@ -28,14 +28,11 @@ import (
 // temporary one. The issue is #7.
 func TestDrainBounded(t *testing.T) {
 	setRetryBudget(t, 0)
-	for _, tt := range []struct {
-		name string
-		path drainPath
-	}{{"flock", flockDrain}, {"pipe", pipeDrain}} {
+	for _, tt := range vias {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			target := writeScript(t, dir, "prog", "exit 7")
-			setForceDrain(t, tt.path)
+			setForceVia(t, tt.via)
 			f, err := CreateExecutable(target, 0o755)
 			if err != nil {
 				t.Fatal(err)
@@ -63,8 +60,7 @@ func TestDrainBounded(t *testing.T) {
 			if elapsed < drainFloor {
 				t.Errorf("Close gave up after %v, before the drain's floor of %v", elapsed, drainFloor)
 			}
-			got := map[drainPath]uint64{flockDrain: d.FlockDrains, pipeDrain: d.PipeDrains}[tt.path]
-			if got != 1 || d.DrainWaits != 1 {
+			if !closedBy(d, tt.via, 1) || d.DrainWaits != 1 {
 				t.Errorf("stats moved by %+v, want 1 %s drain that waited", d, tt.name)
 			}
 			if got, err := os.ReadFile(target); err != nil || string(got) != "#!/bin/sh\nexit 7\n" {
@@ -439,7 +435,7 @@ func TestFileChdir(t *testing.T) {
 // that file's mode or the target, and leave no temporary name (#7: Close
 // used to chmod the link's target setgid and install the link).
 func TestFileTempSwapped(t *testing.T) {
-	t.Parallel()
+	setForceNamed(t)
 	for _, link := range []string{"relative", "absolute", "moved"} {
 		t.Run(link, func(t *testing.T) {
 			dir := t.TempDir()
@@ -608,9 +604,10 @@ func TestCopyBuiltBinary(t *testing.T) {
 	noTemps(t, dir)
 }
 
-// TestFdAbove checks that fdAbove moves a file numbered below the pipe's
-// write end above it, close-on-exec, and leaves one above it alone: a
-// descriptor freed by another goroutine can give the file the lower number.
+// TestFdAbove checks that fdAbove duplicates a file numbered below the
+// pipe's write end above it, close-on-exec, and leaves one above it alone:
+// a descriptor freed by another goroutine can give the file the lower
+// number.
 func TestFdAbove(t *testing.T) {
 	t.Parallel()
 	path := writeScript(t, t.TempDir(), "f", "")
@@ -618,6 +615,7 @@ func TestFdAbove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer low.Close()
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -630,8 +628,8 @@ func TestFdAbove(t *testing.T) {
 		t.Skipf("the file got descriptor %d, above the pipe's %d", lowFd, pwFd)
 	}
 	above, err := fdAbove(low, pw)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || above == nil {
+		t.Fatalf("fdAbove = %v, %v; want a duplicate", above, err)
 	}
 	defer above.Close()
 	fd, _ := sysfd(above)
@@ -641,23 +639,28 @@ func TestFdAbove(t *testing.T) {
 	if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil || flags&unix.FD_CLOEXEC == 0 {
 		t.Errorf("fdAbove: descriptor flags %#x, %v; want close-on-exec", flags, err)
 	}
-	if _, err := low.Stat(); !errors.Is(err, fs.ErrClosed) {
-		t.Errorf("the file fdAbove replaced: Stat = %v, want it closed", err)
-	}
 	a, errA := above.Stat()
 	b, errB := os.Stat(path)
 	if errA != nil || errB != nil || !os.SameFile(a, b) {
 		t.Errorf("fdAbove returned another file: %v, %v", errA, errB)
 	}
-	if same, err := fdAbove(above, pw); err != nil || same != above {
-		t.Errorf("fdAbove of a file above the pipe = %v, %v; want it unchanged", same, err)
+	if same, err := fdAbove(above, pw); err != nil || same != nil {
+		t.Errorf("fdAbove of a file above the pipe = %v, %v; want nil", same, err)
 	}
 }
 
-// TestFlockKnown checks that once a Close has found flock working on a
-// filesystem, later Files there make no pipe for the pipe drain, and
-// still drain with flock.
-func TestFlockKnown(t *testing.T) {
+// setForceNamed makes the Files created in the rest of the test have a
+// temporary name.
+func setForceNamed(t *testing.T) {
+	was := forceNamed
+	forceNamed = true
+	t.Cleanup(func() { forceNamed = was })
+}
+
+// TestLeaseKnown checks that once a Close has had a lease on a file of a
+// mount, later Files there make no pipe for the pipe drain, and that the
+// lease vouches for them, at its first try where no child holds them.
+func TestLeaseKnown(t *testing.T) {
 	dir := t.TempDir()
 	if err := WriteExecutable(filepath.Join(dir, "first"), []byte(okScript), 0o755); err != nil {
 		t.Fatal(err)
@@ -667,15 +670,18 @@ func TestFlockKnown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Abort()
-	if !flockWorksOn(f.dev) || f.pw != nil {
-		t.Errorf("after a flock drain in %s: flock known %v, pipe %v; want known and no pipe", dir, flockWorksOn(f.dev), f.pw)
+	if f.mount == 0 {
+		t.Skip("requires STATX_MNT_ID_UNIQUE (Linux 6.8)")
+	}
+	if !knownMount(f.mount).lease || f.pw != nil {
+		t.Errorf("after a lease in %s: known %+v, pipe %v; want the lease known and no pipe", dir, knownMount(f.mount), f.pw)
 	}
 	f.WriteString(okScript)
 	before := ReadStats()
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if d := delta(before, ReadStats()); d.FlockDrains != 1 {
-		t.Errorf("stats moved by %+v, want 1 flock drain", d)
+	if d := delta(before, ReadStats()); !closedBy(d, byLease, 1) || d.DrainWaits != 0 {
+		t.Errorf("stats moved by %+v, want 1 Close vouched for by the lease, with no wait", d)
 	}
 }

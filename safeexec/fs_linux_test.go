@@ -58,10 +58,10 @@ func mountFS(t *testing.T, kind string) string {
 }
 
 // TestFilesystems writes and runs scripts on tmpfs, overlayfs and FUSE.
-// On each, Close must find flock working on the file itself, and the mixed
+// On each, the kernel must grant Close a lease on the file, and the mixed
 // storm (spawners through safeexec and plain os/exec, runs through
 // safeexec, plain os/exec and sh -c) must see no failure, with the drain
-// Close chooses and with the pipe drain; os.WriteFile and plain os/exec
+// Close chooses and with the flock and pipe drains; os.WriteFile and plain os/exec
 // beside plain os/exec spawners are the control, logged. On FUSE the issue measured the old gate barrier
 // failing 2-3% of plain runs (#7).
 func TestFilesystems(t *testing.T) {
@@ -88,8 +88,8 @@ func TestFilesystems(t *testing.T) {
 			if err := WriteExecutable(filepath.Join(mnt, "probe"), []byte(okScript), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			if d := delta(before, ReadStats()); d.FlockDrains != 1 {
-				t.Errorf("stats moved by %+v, want 1 flock drain: flock should work on %s", d, tt.kind)
+			if d := delta(before, ReadStats()); !closedBy(d, byLease, 1) {
+				t.Errorf("stats moved by %+v, want 1 Close vouched for by the lease: leases should work on %s", d, tt.kind)
 			}
 			if err := runExec(filepath.Join(mnt, "probe")); err != nil {
 				t.Fatal(err)
@@ -98,12 +98,12 @@ func TestFilesystems(t *testing.T) {
 				return
 			}
 
-			for _, dr := range []struct {
+			for _, dr := range append([]struct {
 				name string
-				path drainPath
-			}{{"chosen", 0}, {"pipe", pipeDrain}} {
+				via  vouch
+			}{{"chosen", chosen}}, vias[1:]...) {
 				t.Run(dr.name, func(t *testing.T) {
-					setForceDrain(t, dr.path)
+					setForceVia(t, dr.via)
 					s := mixedStorm(t, writeExecutable)
 					n, failed, spawns := s.loopIn(t, mnt, cycles/8, tt.limit)
 					t.Logf("%d/%d cycles failed beside %d spawns", failed, n, spawns)

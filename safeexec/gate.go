@@ -1,6 +1,7 @@
 package safeexec
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -13,11 +14,8 @@ import (
 // gate is the fork gate. Every start attempt holds its shared side, so
 // Starts run in parallel. Its exclusive side waits out every attempt in
 // flight, whose children may still hold a copy of a descriptor that is
-// being written: a Start that met ETXTBSY takes it for its retry, and a
-// File whose Close can use neither drain (on Windows, which has no fork,
-// or where flock failed with no pipe made) takes it, right after it closes
-// its descriptor, to wait out the Starts that may have copied it. Nothing
-// holds either side across a sleep or while user code runs.
+// being written: a Start that met ETXTBSY takes it for its first retry.
+// Nothing holds either side across a sleep or while user code runs.
 var gate sync.RWMutex
 
 // nextBackoff returns the sleep that follows one of length d (zero for
@@ -57,13 +55,14 @@ type Stats struct {
 	Retries   uint64 // attempts after a first one that met ETXTBSY
 	GiveUps   uint64 // Starts that returned ETXTBSY after retrying
 
-	// Each successful or failed File.Close that got as far as closing its
-	// descriptor counts under the one path it used to make sure no child
-	// still holds a writable copy (see the package documentation).
-	FlockDrains uint64 // Closes that waited for a shared flock
-	PipeDrains  uint64 // Closes that waited for EOF on a close-on-exec pipe
-	Barriers    uint64 // Closes that could only wait out the Starts in flight
-	DrainWaits  uint64 // drains that found a child still holding the file (off Linux, every pipe drain)
+	// Each File.Close that got as far as closing its descriptor counts
+	// under the one thing that told it nobody holds the file open for
+	// writing any more (see the package documentation).
+	LeaseCloses     uint64 // the kernel's own count, through a read lease: any process's writers
+	FlockCloses     uint64 // a flock drain: this process's children only
+	PipeCloses      uint64 // a pipe drain: this process's children only
+	UncheckedCloses uint64 // nothing could tell: such a Close fails, but on Windows, which has no fork
+	DrainWaits      uint64 // Closes that found the file still open for writing, and waited
 
 	Waited time.Duration // time spent in slow paths and drain waits
 
@@ -76,22 +75,13 @@ var stats statsCounters
 
 type statsCounters struct {
 	starts, slowPaths, retries, giveUps atomic.Uint64
-	flockDrains, pipeDrains, barriers   atomic.Uint64
+	closes                              [byPipe + 1]atomic.Uint64 // by vouch
 	drainWaits                          atomic.Uint64
 	waited                              atomic.Int64
 }
 
-// count counts a Close under the drain path it used.
-func (s *statsCounters) count(p drainPath) {
-	switch p {
-	case flockDrain:
-		s.flockDrains.Add(1)
-	case pipeDrain:
-		s.pipeDrains.Add(1)
-	case barrier:
-		s.barriers.Add(1)
-	}
-}
+// count counts a Close under what vouched for it.
+func (s *statsCounters) count(v vouch) { s.closes[v].Add(1) }
 
 // ReadStats returns the gate's counters. Each counter is loaded once, so
 // Attempts is always Starts+Retries; the counters are not read at one
@@ -102,9 +92,10 @@ func ReadStats() Stats {
 		Retries:         stats.retries.Load(),
 		SlowPaths:       stats.slowPaths.Load(),
 		GiveUps:         stats.giveUps.Load(),
-		FlockDrains:     stats.flockDrains.Load(),
-		PipeDrains:      stats.pipeDrains.Load(),
-		Barriers:        stats.barriers.Load(),
+		LeaseCloses:     stats.closes[byLease].Load(),
+		FlockCloses:     stats.closes[byFlock].Load(),
+		PipeCloses:      stats.closes[byPipe].Load(),
+		UncheckedCloses: stats.closes[unchecked].Load(),
 		DrainWaits:      stats.drainWaits.Load(),
 		Waited:          time.Duration(stats.waited.Load()),
 		GlobalGateFiles: globalGateFiles(),
@@ -183,16 +174,21 @@ func gaveUp(attempts int, begin time.Time, err error) error {
 // pause sleeps for d, or until c's context is done, and then returns the
 // context's error.
 func (c *Cmd) pause(d time.Duration) error {
+	if c.ctx == nil {
+		return pause(context.Background(), d)
+	}
+	return pause(c.ctx, d)
+}
+
+// pause sleeps for d, or until ctx is done, and then returns ctx's error.
+func pause(ctx context.Context, d time.Duration) error {
 	if d < time.Millisecond {
 		// The runtime's timers have about 1ms resolution in an idle
 		// process (see pollSleep); the short sleeps must be short.
 		pollSleep(d)
-		if c.ctx != nil {
-			return c.ctx.Err()
-		}
-		return nil
+		return ctx.Err()
 	}
-	if c.ctx == nil {
+	if ctx.Done() == nil {
 		time.Sleep(d)
 		return nil
 	}
@@ -201,7 +197,76 @@ func (c *Cmd) pause(d time.Duration) error {
 	select {
 	case <-t.C:
 		return nil
-	case <-c.ctx.Done():
-		return c.ctx.Err()
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
+
+var globalGate atomic.Bool
+
+// SetGlobalGate turns the global gate on or off and reports whether it was
+// on. It is off by default, and it affects Files created after the call.
+//
+// While the global gate is on, every File holds the read side of
+// [syscall.ForkLock] from CreateExecutable to Close, so no fork made by the
+// Go runtime anywhere in the process, plain [os/exec] included, can copy
+// its descriptor, and Close has nothing to wait for. That matters where
+// the kernel refuses a lease on the file, so that only the drains that see
+// this process's children can vouch for it (see the package
+// documentation). Forks made by C code are still drained.
+//
+// It has two costs. Every fork in the process, through this package or
+// not, waits while any such File is open, so a slow writer stalls every
+// command the process starts. And a goroutine that starts a command, or
+// waits for one to start, while a File it will close later is open,
+// deadlocks: the fork waits for the Close, which waits for the fork.
+// A Start that meets ETXTBSY meanwhile waits with them, beyond its retry
+// budget, and a File that is never closed or aborted stops every fork for
+// good. [Stats.GlobalGateFiles] tells how many Files hold the lock.
+func SetGlobalGate(on bool) (was bool) {
+	return globalGate.Swap(on)
+}
+
+// forkLockHolders counts the holders of ForkLock: Files under the global
+// gate, and Creates moving a file above the pipe (see orderAbovePipe).
+// They share one read lock, taken by the first and released by the last,
+// so that a goroutine can hold two Files: a second RLock would wait behind
+// a fork that waits for the first.
+var forkLockHolders struct {
+	sync.Mutex
+	n     int          // shares of the read lock
+	files atomic.Int64 // Files that hold a share for the global gate
+}
+
+// joinForkLock takes a share of the read lock on ForkLock, taking the lock
+// if no File holds it.
+func joinForkLock() {
+	forkLockHolders.Lock()
+	if forkLockHolders.n == 0 {
+		syscall.ForkLock.RLock()
+	}
+	forkLockHolders.n++
+	forkLockHolders.Unlock()
+}
+
+// releaseForkLock gives up f's share of the read lock on ForkLock, if any.
+func (f *File) releaseForkLock() {
+	if f.forkLocked {
+		f.forkLocked = false
+		forkLockHolders.files.Add(-1)
+		leaveForkLock()
+	}
+}
+
+// leaveForkLock gives up a share of the read lock on ForkLock, releasing
+// the lock with the last share.
+func leaveForkLock() {
+	forkLockHolders.Lock()
+	forkLockHolders.n--
+	if forkLockHolders.n == 0 {
+		syscall.ForkLock.RUnlock()
+	}
+	forkLockHolders.Unlock()
+}
+
+func globalGateFiles() int { return int(forkLockHolders.files.Load()) }

@@ -161,17 +161,18 @@ func TestGlobalGateTwoFiles(t *testing.T) {
 }
 
 // TestGlobalGateMixedFiles closes a File made before the global gate was
-// turned on, on the gate path (as on NFS), while a File made after it
+// turned on, with the pipe drain (as on NFS), while a File made after it
 // holds ForkLock and a safeexec Start waits for ForkLock under the gate's
-// shared side. Taking the gate's exclusive side there would wait for that
-// Start, which waits for the second File: a deadlock no doc mentions.
+// shared side. A Close that took the gate's exclusive side there, as the
+// gate barrier did, would wait for that Start, which waits for the second
+// File: a deadlock no doc mentions.
 func TestGlobalGateMixedFiles(t *testing.T) {
 	tp := truePath(t)
 	dir := t.TempDir()
 	setGlobalGate(t, false)
-	forceDrain = barrier // the last resort, which must not take the gate here
+	forceVia = byPipe // a drain that reads, as the old gate barrier waited
 	old, err := CreateExecutable(filepath.Join(dir, "old"), 0o755)
-	forceDrain = 0
+	forceVia = chosen
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,9 @@
 package safeexec
 
 import (
+	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"strconv"
 	"syscall"
@@ -8,6 +11,198 @@ import (
 
 	"golang.org/x/sys/unix"
 )
+
+// canFork reports whether a child process may hold a copy of a File.
+const canFork = true
+
+// openDir opens the directory a File is created and installed in. Like
+// the other descriptors of a File but the one written, it is not
+// registered with the runtime's poller, which cannot serve it.
+func openDir(dir string) (*os.File, error) {
+	for {
+		fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err == nil {
+			return os.NewFile(uintptr(fd), dir), nil
+		}
+		if err != unix.EINTR {
+			return nil, err
+		}
+	}
+}
+
+// isFileAt reports whether name in dir is the regular file fi describes.
+func isFileAt(dir *os.File, name string, fi os.FileInfo) (bool, error) {
+	st, err := lstatAt(dir, name)
+	if err != nil {
+		return false, err
+	}
+	want, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Dev == want.Dev && st.Ino == want.Ino, nil
+}
+
+// lstatAt returns the status of name in dir, not following a link.
+func lstatAt(dir *os.File, name string) (*unix.Stat_t, error) {
+	var st unix.Stat_t
+	return &st, at(dir, func(d int) error {
+		return unix.Fstatat(d, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	})
+}
+
+// inspect reports whether base exists in dir, failing with EISDIR if it
+// is a directory, or as a name too long for the filesystem does; and
+// returns an identity of the mount it is on, or else dir's, that no other
+// mount ever gets, or 0 where the kernel has none (before Linux 6.8).
+func inspect(dir *os.File, base string) (exists bool, mount uint64, err error) {
+	var st unix.Statx_t
+	err = at(dir, func(d int) error {
+		return unix.Statx(d, base, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE|unix.STATX_MNT_ID_UNIQUE, &st)
+	})
+	if err == unix.ENOENT {
+		err = at(dir, func(d int) error {
+			return unix.Statx(d, "", unix.AT_EMPTY_PATH, unix.STATX_MNT_ID_UNIQUE, &st)
+		})
+	} else if err == nil {
+		exists = true
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			return true, 0, unix.EISDIR
+		}
+	}
+	if err != nil {
+		return false, 0, err
+	}
+	if st.Mask&unix.STATX_MNT_ID_UNIQUE != 0 {
+		mount = st.Mnt_id
+	}
+	return exists, mount, nil
+}
+
+// openUnnamed opens a new file in dir with no name (O_TMPFILE), for
+// reading and writing, with mode perm before the umask. It fails with
+// errors.ErrUnsupported where the filesystem, or the kernel, has no such
+// files.
+func openUnnamed(dir *os.File, name string, perm os.FileMode) (*os.File, error) {
+	f, err := openAt(dir, name, ".", unix.O_TMPFILE|unix.O_RDWR, perm)
+	switch {
+	case errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.EISDIR), errors.Is(err, unix.EINVAL):
+		// EISDIR: a kernel without O_TMPFILE opened dir O_DIRECTORY.
+		return nil, errors.ErrUnsupported
+	}
+	return f, err
+}
+
+// openAt opens file in dir, as os.OpenFile does, not following a final
+// link, and names the result name, for its errors. The descriptor is not
+// registered with the runtime's poller: a regular file gains nothing by it.
+func openAt(dir *os.File, name, file string, flag int, perm os.FileMode) (*os.File, error) {
+	fd := -1
+	err := at(dir, func(d int) (err error) {
+		for {
+			fd, err = unix.Openat(d, file, flag|unix.O_CLOEXEC|unix.O_NOFOLLOW, uint32(perm.Perm()))
+			if err != unix.EINTR {
+				return err
+			}
+		}
+	})
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return os.NewFile(uintptr(fd), name), nil
+}
+
+// linkAt links the unnamed file r refers to into dir as name.
+func linkAt(r, dir *os.File, name string) error {
+	fd, err := sysfd(r)
+	if err != nil {
+		return err
+	}
+	return at(dir, func(d int) error {
+		return unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), d, name, unix.AT_SYMLINK_FOLLOW)
+	})
+}
+
+// renameAt renames oldname to newname, both in dir.
+func renameAt(dir *os.File, oldname, newname string) error {
+	return at(dir, func(d int) error { return unix.Renameat(d, oldname, d, newname) })
+}
+
+// removeAt removes name from dir.
+func removeAt(dir *os.File, name string) error {
+	return at(dir, func(d int) error { return unix.Unlinkat(d, name, 0) })
+}
+
+// at calls fn with dir's descriptor.
+func at(dir *os.File, fn func(fd int) error) error {
+	d, err := sysfd(dir)
+	if err != nil {
+		return err
+	}
+	return fn(d)
+}
+
+// reopenRead opens the file f refers to for reading, through /proc, so
+// that it is that very file whatever its name now holds, or if it has
+// none.
+func reopenRead(f *os.File) (*os.File, error) {
+	fd, err := sysfd(f)
+	if err != nil {
+		return nil, err
+	}
+	r, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(r), f.Name()), nil
+}
+
+// readUmask returns the process's umask, which Linux shows in
+// /proc/self/status since 4.7.
+func readUmask() (os.FileMode, bool) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	_, rest, ok := bytes.Cut(b, []byte("\nUmask:\t"))
+	if !ok || len(rest) < 4 {
+		return 0, false
+	}
+	m, err := strconv.ParseUint(string(rest[:4]), 8, 32)
+	return os.FileMode(m), err == nil
+}
+
+// prepareLease makes the kernel signal a lease on r's file, should
+// someone open the file for writing while it is held, with SIGURG rather
+// than SIGIO: the Go runtime sends itself SIGURG and absorbs it, where
+// SIGIO reaches a program that asks for every signal and kills a C
+// program that hosts Go code built with -buildmode=c-archive.
+func prepareLease(r *os.File) error {
+	fd, err := sysfd(r)
+	if err == nil {
+		_, err = unix.FcntlInt(uintptr(fd), unix.F_SETSIG, int(unix.SIGURG))
+	}
+	return err
+}
+
+// noWriters reports whether no descriptor anywhere holds r's file open for
+// writing, by the count the kernel's exec checks: a read lease is granted
+// only then (fs/locks.c, check_conflicting_open). It takes the lease and
+// gives it back at once. It fails where leases are not to be had: on
+// filesystems without them, for a file the process neither owns nor has
+// CAP_LEASE for, or with fs.leases-enable=0.
+func noWriters(r *os.File) (bool, error) {
+	fd, err := sysfd(r)
+	if err != nil {
+		return false, err
+	}
+	_, err = unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_RDLCK)
+	if err == unix.EAGAIN {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	_, err = unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_UNLCK)
+	return true, err
+}
 
 // lockExclusive takes an exclusive flock on f's open file description,
 // which every child that inherited a copy of f shares.
@@ -27,25 +222,18 @@ func tryLockShared(f *os.File) (bool, error) {
 }
 
 func flock(f *os.File, how int) error {
-	conn, err := f.SyscallConn()
+	fd, err := sysfd(f)
 	if err != nil {
 		return err
 	}
-	ctlErr := conn.Control(func(fd uintptr) {
-		err = unix.Flock(int(fd), how)
-	})
-	if ctlErr != nil {
-		return ctlErr
-	}
-	return err
+	return unix.Flock(fd, how)
 }
 
-// pollSleep sleeps for d, between two polls of the flock drain or two
-// retries of a busy Start. Below a
-// millisecond it sleeps in the kernel and blocks the thread: when the
-// process is otherwise idle, the runtime's timers wake a goroutine only
-// with millisecond resolution, and a child typically lets go of the file
-// within a few hundred microseconds.
+// pollSleep sleeps for d, between two polls of a drain or two retries of
+// a busy Start. Below a millisecond it sleeps in the kernel and blocks
+// the thread: when the process is otherwise idle, the runtime's timers
+// wake a goroutine only with millisecond resolution, and a child
+// typically lets go of the file within a few hundred microseconds.
 func pollSleep(d time.Duration) {
 	if d >= time.Millisecond {
 		time.Sleep(d)
@@ -59,51 +247,43 @@ func pollSleep(d time.Duration) {
 // pipeReady reports whether r, the read end of a pipe, can be read without
 // waiting: it has data, or every copy of its write end is closed.
 func pipeReady(r *os.File) (bool, error) {
-	conn, err := r.SyscallConn()
+	fd, err := sysfd(r)
 	if err != nil {
 		return false, err
 	}
-	var n int
-	ctlErr := conn.Control(func(fd uintptr) {
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		for {
-			n, err = unix.Poll(fds, 0)
-			if err != unix.EINTR {
-				return
-			}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, 0)
+		if err != unix.EINTR {
+			return n > 0, err
 		}
-	})
-	if ctlErr != nil {
-		return false, ctlErr
 	}
-	return n > 0, err
 }
 
 // orderFDs reports whether the order of the file's and the pipe's
 // descriptors decides which one a child releases first at exec.
 const orderFDs = true
 
-// fdAbove returns f, or, if f's descriptor is numbered below p's, a
-// duplicate of f numbered above p's, closing f.
+// fdAbove returns a duplicate of f numbered above p, if f is numbered
+// below p, or else nil. It makes no filesystem call.
 func fdAbove(f, p *os.File) (*os.File, error) {
 	fd, err := sysfd(f)
 	if err != nil {
-		return f, err
+		return nil, err
 	}
 	pfd, err := sysfd(p)
 	if err != nil || fd > pfd {
-		return f, err
+		return nil, err
 	}
 	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, pfd+1)
 	if err != nil {
-		return f, os.NewSyscallError("fcntl", err)
+		return nil, os.NewSyscallError("fcntl", err)
 	}
-	above := os.NewFile(uintptr(dup), f.Name())
-	f.Close()
-	return above, nil
+	return os.NewFile(uintptr(dup), f.Name()), nil
 }
 
 // sysfd returns f's descriptor without making it blocking, as Fd would.
+// The File keeps f alive while it is used.
 func sysfd(f *os.File) (int, error) {
 	conn, err := f.SyscallConn()
 	if err != nil {
@@ -114,43 +294,4 @@ func sysfd(f *os.File) (int, error) {
 		return -1, err
 	}
 	return fd, nil
-}
-
-// device returns the device of the file fi describes, or 0.
-func device(fi os.FileInfo) uint64 {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return uint64(st.Dev)
-	}
-	return 0
-}
-
-// reopenRead opens the file f refers to for reading, through /proc, so
-// that it is that very file whatever its name now holds.
-func reopenRead(f *os.File) (*os.File, error) {
-	fd, err := sysfd(f)
-	if err != nil {
-		return nil, err
-	}
-	return os.Open("/proc/self/fd/" + strconv.Itoa(fd))
-}
-
-// noWriters reports whether no descriptor anywhere holds r's file open for
-// writing, by the count the kernel's exec checks: a read lease is granted
-// only then (fs/locks.c, check_conflicting_open). It takes the lease and
-// gives it back at once. It fails where leases are not to be had: on
-// filesystems without them, or for a file the process does not own.
-func noWriters(r *os.File) (bool, error) {
-	fd, err := sysfd(r)
-	if err != nil {
-		return false, err
-	}
-	_, err = unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_RDLCK)
-	if err == unix.EAGAIN {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	_, err = unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_UNLCK)
-	return true, err
 }

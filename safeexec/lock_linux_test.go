@@ -58,9 +58,10 @@ func delta(a, b Stats) Stats {
 		SlowPaths:       b.SlowPaths - a.SlowPaths,
 		Retries:         b.Retries - a.Retries,
 		GiveUps:         b.GiveUps - a.GiveUps,
-		FlockDrains:     b.FlockDrains - a.FlockDrains,
-		PipeDrains:      b.PipeDrains - a.PipeDrains,
-		Barriers:        b.Barriers - a.Barriers,
+		LeaseCloses:     b.LeaseCloses - a.LeaseCloses,
+		FlockCloses:     b.FlockCloses - a.FlockCloses,
+		PipeCloses:      b.PipeCloses - a.PipeCloses,
+		UncheckedCloses: b.UncheckedCloses - a.UncheckedCloses,
 		DrainWaits:      b.DrainWaits - a.DrainWaits,
 		Waited:          b.Waited - a.Waited,
 		GlobalGateFiles: b.GlobalGateFiles,
@@ -257,7 +258,7 @@ func TestStorm(t *testing.T) {
 	n, failed, spawns := safe.loop(t, cycles, limit)
 	d := delta(before, ReadStats())
 	t.Logf("safeexec: %d/%d cycles failed in %v beside %d spawns; slow paths %d, retries %d, drains %d (%d waited), waited %v",
-		failed, n, time.Since(start).Round(time.Millisecond), spawns, d.SlowPaths, d.Retries, d.FlockDrains, d.DrainWaits, d.Waited)
+		failed, n, time.Since(start).Round(time.Millisecond), spawns, d.SlowPaths, d.Retries, d.LeaseCloses, d.DrainWaits, d.Waited)
 	if failed > 0 {
 		t.Errorf("safeexec: %d of %d write-then-run cycles failed, want 0", failed, n)
 	}
@@ -351,30 +352,16 @@ func mixedStorm(t *testing.T, write func(string) error) storm {
 	}
 }
 
-// TestForcedDrains runs storms with writers made to use the pipe drain,
-// as where flock is emulated by POSIX locks, and the gate barrier, the last
-// resort. The pipe drain waits for children whoever forked them, so it
-// gets the mixed storm, with runners that do not retry; the barrier waits
-// only for Starts through safeexec, so it gets those only.
+// TestForcedDrains runs the mixed storm, with runners that do not retry,
+// with writers made to use each drain: the lease, as where the kernel
+// grants one; flock, as where it does not; and the pipe, as where flock
+// is emulated by POSIX locks too.
 func TestForcedDrains(t *testing.T) {
-	tp := truePath(t)
 	cycles, _ := stormCycles()
-	tests := []struct {
-		name  string
-		path  drainPath
-		spawn func() error
-		run   func(string) error
-	}{
-		{"pipe", pipeDrain, nil, nil},
-		{"barrier", barrier, func() error { return Command(tp).Run() }, runSafe},
-	}
-	for _, tt := range tests {
+	for _, tt := range vias {
 		t.Run(tt.name, func(t *testing.T) {
-			setForceDrain(t, tt.path)
-			s := storm{spawn: tt.spawn, write: writeExecutable, run: tt.run}
-			if tt.spawn == nil {
-				s = mixedStorm(t, writeExecutable)
-			}
+			setForceVia(t, tt.via)
+			s := mixedStorm(t, writeExecutable)
 			before := ReadStats()
 			start := time.Now()
 			n, failed, spawns := s.loop(t, cycles/8, stormLimit)
@@ -387,12 +374,8 @@ func TestForcedDrains(t *testing.T) {
 			if n < min(cycles/8, minStormCycles) {
 				t.Errorf("only %d cycles ran, want at least %d", n, min(cycles/8, minStormCycles))
 			}
-			got := map[drainPath]uint64{flockDrain: d.FlockDrains, pipeDrain: d.PipeDrains, barrier: d.Barriers}
-			for p, c := range got {
-				if want := map[bool]uint64{true: uint64(n)}[p == tt.path]; c != want {
-					t.Errorf("stats moved by %+v, want %d Closes through %s only", d, n, tt.name)
-					break
-				}
+			if !closedBy(d, tt.via, uint64(n)) {
+				t.Errorf("stats moved by %+v, want %d Closes vouched for by the %s only", d, n, tt.name)
 			}
 		})
 	}
@@ -411,7 +394,7 @@ func TestPipeDrainPlainRuns(t *testing.T) {
 	tp := truePath(t)
 	spawn := func() error { return exec.Command(tp).Run() }
 	cycles, _ := stormCycles()
-	setForceDrain(t, pipeDrain)
+	setForceVia(t, byPipe)
 	s := storm{spawn: spawn, write: writeExecutable, run: runExec}
 	n, failed, _ := s.loop(t, cycles/4, 2*stormLimit)
 	control := storm{spawn: spawn, write: writeScriptFile, run: runExec}
@@ -426,12 +409,31 @@ func TestPipeDrainPlainRuns(t *testing.T) {
 	}
 }
 
-// setForceDrain makes the Files created in the rest of the test use drain
-// path p (zero: the one Close chooses).
-func setForceDrain(t *testing.T, p drainPath) {
-	was := forceDrain
-	forceDrain = p
-	t.Cleanup(func() { forceDrain = was })
+// setForceVia makes the Files created in the rest of the test use v to
+// tell that nobody holds them open for writing (chosen: what Close
+// chooses).
+func setForceVia(t *testing.T, v vouch) {
+	was := forceVia
+	forceVia = v
+	t.Cleanup(func() { forceVia = was })
+}
+
+// vias are the ways a Close can be vouched for, for table tests.
+var vias = []struct {
+	name string
+	via  vouch
+}{{"lease", byLease}, {"flock", byFlock}, {"pipe", byPipe}}
+
+// closedBy reports whether the Closes counted in d are n vouched for by v,
+// and none by anything else.
+func closedBy(d Stats, v vouch, n uint64) bool {
+	got := map[vouch]uint64{byLease: d.LeaseCloses, byFlock: d.FlockCloses, byPipe: d.PipeCloses, unchecked: d.UncheckedCloses}
+	for w, c := range got {
+		if want := map[bool]uint64{true: n}[w == v]; c != want {
+			return false
+		}
+	}
+	return true
 }
 
 // TestSlowWriter checks that a File being written slowly does not hold up
@@ -815,8 +817,8 @@ func TestStatsNormalStarts(t *testing.T) {
 	if d.Starts != 2*n || d.Attempts != 2*n || d.SlowPaths != 0 || d.Retries != 0 || d.GiveUps != 0 {
 		t.Errorf("stats moved by %+v, want %d Starts and Attempts and no slow path", d, 2*n)
 	}
-	if d.FlockDrains+d.PipeDrains != n || d.Barriers != 0 || d.DrainWaits != 0 {
-		t.Errorf("stats moved by %+v, want %d drains that did not wait and no barrier", d, n)
+	if !closedBy(d, byLease, n) || d.DrainWaits != 0 {
+		t.Errorf("stats moved by %+v, want %d Closes vouched for by the lease, which did not wait", d, n)
 	}
 	if got := openFDs(t); got != fds {
 		t.Errorf("open descriptors: %d before, %d after", fds, got)

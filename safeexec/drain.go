@@ -1,0 +1,285 @@
+package safeexec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// The drain is how Close makes sure that nobody holds the file open for
+// writing, the condition execve checks (it fails with ETXTBSY while the
+// inode's writer count is above zero: fs/exec.c, deny_write_access). A
+// child forked while the file was open holds a copy of the writable
+// descriptor until its exec closes it.
+//
+// The exact test is the kernel's own: a read lease on a read-only
+// descriptor is granted only while no open file description of the inode,
+// in any process, is open for writing (fs/locks.c, check_conflicting_open).
+// Where the kernel grants leases on the file, taking one and giving it
+// back at once is the whole drain. Where it refuses them (a filesystem
+// without leases, a file the process does not own without CAP_LEASE,
+// fs.leases-enable=0), two drains that see only this process's copies
+// take over: a flock drain, tested on the file, then a pipe drain. Where
+// none can vouch, Close fails rather than return nil.
+
+// A vouch is what told a Close that nobody holds its file open for writing.
+type vouch int
+
+const (
+	chosen    vouch = iota - 1 // not forced: see forceVia
+	unchecked                  // nothing could tell
+	byLease                // the kernel's own count, through a read lease
+	byFlock                // an exclusive flock, gone with the last copy of the descriptor
+	byPipe                 // EOF on a close-on-exec pipe older than the file
+)
+
+// forceVia, when a test sets it, is what vouches for the Files created
+// from then on, as if their filesystem offered only that.
+var forceVia = chosen
+
+// drainFloor is the least time Close waits for children to let go of the
+// file, whatever the retry budget: a child this process has just forked
+// may take that long to reach exec on a loaded machine, and only a child
+// that never execs, or another process, holds the file longer.
+const drainFloor = time.Second
+
+// A mountInfo is what Creates and Closes have learnt about a mount: it
+// may save work, never a check. It is keyed by an identity the kernel
+// never gives another mount (statx's STATX_MNT_ID_UNIQUE), where device
+// numbers and plain mount IDs are reused; without one nothing is kept.
+type mountInfo struct {
+	lease bool // a lease was to be had on a file there: no pipe is needed
+	named bool // a file there could not be opened without a name
+}
+
+var mounts sync.Map // uint64 → mountInfo
+
+// knownMount returns what is known of the mount id.
+func knownMount(id uint64) mountInfo {
+	m, _ := mounts.Load(id)
+	info, _ := m.(mountInfo)
+	return info
+}
+
+// noteMount records what fn changes in what is known of the mount id.
+func noteMount(id uint64, fn func(*mountInfo)) {
+	if id == 0 {
+		return
+	}
+	m := knownMount(id)
+	fn(&m)
+	mounts.Store(id, m)
+}
+
+func noteNamed(id uint64) { noteMount(id, func(m *mountInfo) { m.named = true }) }
+
+// drain closes the writable descriptor and returns once nobody holds the
+// file open for writing, or fails when ctx is done or the retry budget
+// (at least drainFloor) has run out.
+func (f *File) drain(ctx context.Context, r *os.File) error {
+	via, fallback := f.choose(r)
+	w := f.f
+	f.f = nil
+	err := w.Close()
+	if f.pw != nil {
+		f.pw.Close() // the only copies of the write end left are children's
+		f.pw = nil
+	}
+	f.releaseForkLock()
+	if err != nil {
+		return f.pathErr("close", err)
+	}
+
+	begin := time.Now()
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = begin.Add(max(time.Duration(retryBudget.Load()), drainFloor))
+	}
+	var waited bool
+	switch via {
+	case byLease:
+		waited, err = poll(ctx, deadline, func() (bool, error) { return noWriters(r) })
+		switch {
+		case err == nil:
+			noteMount(f.mount, func(m *mountInfo) { m.lease = true })
+		case !errors.Is(err, syscall.ETXTBSY) && err != ctx.Err():
+			// Refused after all: what this mount taught is wrong.
+			noteMount(f.mount, func(m *mountInfo) { m.lease = false })
+			via = fallback
+		}
+	}
+	if via == byFlock {
+		var more bool
+		more, err = poll(ctx, deadline, func() (bool, error) { return tryLockShared(r) })
+		waited = waited || more
+	}
+	if via == byPipe {
+		var more bool
+		more, err = f.drainPipe(ctx, deadline)
+		waited = waited || more
+	}
+	stats.count(via)
+	if waited {
+		stats.drainWaits.Add(1)
+		stats.waited.Add(int64(time.Since(begin)))
+	}
+	switch {
+	case via == unchecked && canFork:
+		return f.pathErr("close", errUnchecked)
+	case errors.Is(err, syscall.ETXTBSY) || err != nil && err == ctx.Err():
+		return f.pathErr("close", stillHeld(begin, ctx))
+	}
+	return f.pathErr("close", err)
+}
+
+// errUnchecked is the error of a Close that nothing could vouch for.
+var errUnchecked = errors.New("safeexec: cannot tell whether the file is still open for writing: " +
+	"the kernel refused a lease, flock is not trustworthy here, and no pipe was made")
+
+// choose returns what will vouch for f's file once its writable
+// descriptor is closed, and what will if the kernel then refuses a
+// lease. It must be called while the descriptor is open: a lease on r is
+// refused then with EAGAIN where the kernel grants leases on the file,
+// and with another error where it does not, before it looks for writers;
+// and the flock test needs the descriptor.
+//
+// The kernel checks that leases are enabled (fs.leases-enable) only after
+// it has looked for writers, so an EAGAIN does not prove that the lease
+// will be granted once nobody writes. On a mount where no lease has been
+// granted yet, choose also tests flock for a fallback.
+func (f *File) choose(r *os.File) (via, fallback vouch) {
+	may := func(v vouch) bool { return f.force == chosen || f.force == v }
+	fallback = unchecked
+	if may(byLease) && prepareLease(r) == nil {
+		_, err := noWriters(r)
+		known := knownMount(f.mount).lease
+		switch {
+		case err != nil && f.force != byLease:
+			if known {
+				noteMount(f.mount, func(m *mountInfo) { m.lease = false })
+			}
+		case known:
+			return byLease, unchecked
+		default:
+			via = byLease
+		}
+	}
+	switch {
+	case may(byFlock) && flockTrusted(f.f, r):
+		fallback = byFlock
+	case may(byPipe) && f.pr != nil:
+		fallback = byPipe
+	}
+	if via != byLease {
+		return fallback, unchecked
+	}
+	return via, fallback
+}
+
+// flockTrusted reports whether the flock drain works for w's file: once
+// w holds an exclusive flock, a shared one on r, another open file
+// description of the same file, must be refused. Where flock is emulated
+// by POSIX record locks (NFS without local_lock=flock, some FUSE and SMB
+// setups), one process's locks never conflict, and the drain would return
+// at once whatever the children hold.
+func flockTrusted(w, r *os.File) bool {
+	if lockExclusive(w) != nil {
+		return false
+	}
+	ok, err := tryLockShared(r)
+	return err == nil && !ok
+}
+
+// poll calls try until it reports done, sleeping in between, and fails
+// with ETXTBSY at the deadline, or with ctx's error once ctx is done. It
+// reports whether it had to wait, and returns try's error at once.
+func poll(ctx context.Context, deadline time.Time, try func() (bool, error)) (waited bool, err error) {
+	begin := time.Now()
+	for sleep := time.Duration(0); ; {
+		done, err := try()
+		if err != nil || done {
+			return sleep > 0, err
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return true, syscall.ETXTBSY
+		}
+		sleep = drainBackoff(sleep, time.Since(begin))
+		if err := pause(ctx, min(sleep, left)); err != nil {
+			return true, err
+		}
+	}
+}
+
+// drainBackoff returns the sleep of the drain after one of length d, when
+// it has waited for elapsed. A child lets go of the file when its exec
+// completes, usually within a millisecond or two, so until then the drain
+// polls at a steady short interval rather than overshoot by doubling.
+func drainBackoff(d, elapsed time.Duration) time.Duration {
+	if elapsed < 2*time.Millisecond {
+		return 25 * time.Microsecond
+	}
+	return nextBackoff(d)
+}
+
+// drainPipe waits for EOF on the pipe, which comes once every child that
+// copied the file has let go of the pipe's write end, and fails with
+// ETXTBSY at the deadline, or with ctx's error once ctx is done. It
+// reports whether it had to wait.
+//
+// On Linux, exec closes a child's close-on-exec descriptors in increasing
+// order, but the last reference to each open file is released on the
+// child's way back to user mode, the last one closed first
+// (fs/file.c do_close_on_exec, fs/file_table.c fput, kernel/task_work.c,
+// LIFO since Linux 4.3). The file is numbered above the pipe's write end
+// (see orderAbovePipe), so a child that drops both releases the file, and
+// its writer count, before the pipe: EOF comes after. It may still come
+// first when two children hold the file and one is preempted between its
+// two closes, or for a child forked while the file was below the pipe;
+// or, off Linux, where exec releases each descriptor at once in
+// increasing order, so the pipe, made first, usually goes first. Start's
+// retry covers that moment; a runner without one may meet ETXTBSY.
+func (f *File) drainPipe(ctx context.Context, deadline time.Time) (waited bool, err error) {
+	if ready, err := pipeReady(f.pr); err == nil && ready {
+		return false, nil
+	}
+	if err := f.pr.SetReadDeadline(deadline); err != nil {
+		return false, err // as on Windows, which does not fork
+	}
+	stop := context.AfterFunc(ctx, func() { f.pr.SetReadDeadline(time.Now()) })
+	defer stop()
+	var b [1]byte
+	_, err = f.pr.Read(b[:])
+	switch {
+	case err == io.EOF:
+		return true, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		if err := ctx.Err(); err != nil {
+			return true, err
+		}
+		return true, syscall.ETXTBSY
+	case err == nil:
+		return true, errors.New("safeexec: a child wrote to the drain's pipe")
+	}
+	return true, err
+}
+
+// stillHeld returns the error of a drain that gave up after waiting since
+// begin, with ctx's error if ctx is done.
+func stillHeld(begin time.Time, ctx context.Context) error {
+	err := fmt.Errorf("still open for writing after %v, in a child that has not exec'd or in another process: %w",
+		time.Since(begin).Round(time.Microsecond), syscall.ETXTBSY)
+	cerr := ctx.Err()
+	if d, ok := ctx.Deadline(); ok && cerr == nil && !time.Now().Before(d) {
+		cerr = context.DeadlineExceeded // the drain's own clock got there first
+	}
+	if cerr != nil {
+		err = fmt.Errorf("%w: %w", err, cerr)
+	}
+	return err
+}
