@@ -33,9 +33,9 @@ type vouch int
 const (
 	chosen    vouch = iota - 1 // not forced: see forceVia
 	unchecked                  // nothing could tell
-	byLease                // the kernel's own count, through a read lease
-	byFlock                // an exclusive flock, gone with the last copy of the descriptor
-	byPipe                 // EOF on a close-on-exec pipe older than the file
+	byLease                    // the kernel's own count, through a read lease
+	byFlock                    // an exclusive flock, gone with the last copy of the descriptor
+	byPipe                     // EOF on a close-on-exec pipe older than the file
 )
 
 // forceVia, when a test sets it, is what vouches for the Files created

@@ -95,6 +95,13 @@ func helperExecCommand(t testing.TB, name string, args ...string) *exec.Cmd {
 	return &exec.Cmd{Path: path, Args: argv, Env: env}
 }
 
+// longEnv, set to anything, makes the storms long enough to measure a
+// failure rate: ten times the default cycles, as .ci/run runs them.
+const longEnv = "FORKGATE_LONG"
+
+// longTests reports whether the long storms run.
+func longTests() bool { return os.Getenv(longEnv) != "" }
+
 // openFDs returns the number of descriptors the process has open.
 func openFDs(t testing.TB) int {
 	t.Helper()

@@ -223,14 +223,19 @@ func runExec(path string) error         { return exec.Command(path).Run() }
 func runShell(path string) error        { return exec.Command("sh", "-c", path).Run() }
 
 // stormCycles is how many write-then-run cycles TestStorm must run through
-// safeexec, and the time it may take. The other storms run fewer, for at
-// most a few seconds each, so that the package's tests stay within about a
-// minute under -race on two cores: a cycle there takes 5-10 ms.
+// safeexec, and the time it may take. The other storms run an eighth or a
+// quarter as many. By default they are few, so that go test ./... takes
+// about a minute on two cores (a cycle takes 2-10 ms): enough to run every
+// path, not to measure a rate. The long storms, with FORKGATE_LONG=1, run
+// ten times as many, as .ci/run does.
 func stormCycles() (int, time.Duration) {
-	if testing.Short() {
-		return 200, 10 * time.Second
+	switch {
+	case longTests():
+		return 2000, 90 * time.Second
+	case testing.Short():
+		return 80, 10 * time.Second
 	}
-	return 2000, 90 * time.Second
+	return 200, 10 * time.Second
 }
 
 // stormLimit bounds the shorter storms. They run their cycles in about 4s
@@ -388,8 +393,8 @@ func TestForcedDrains(t *testing.T) {
 // logs the rate and fails only if it reaches the control's, os.WriteFile
 // with no drain, in the same test, which would mean the drain did nothing.
 func TestPipeDrainPlainRuns(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a measurement; skipped with -short")
+	if !longTests() {
+		t.Skip("a measurement; runs with FORKGATE_LONG=1")
 	}
 	tp := truePath(t)
 	spawn := func() error { return exec.Command(tp).Run() }
