@@ -40,6 +40,7 @@ type File struct {
 	werr       error       // the first failed write; Close then discards the file
 	forkLocked bool        // whether the File holds syscall.ForkLock's read side
 	chmod      bool        // whether Close must set mode: it lacks owner read, or has special bits
+	synced     bool        // whether Sync succeeded; Close then makes the rename durable
 	mode       os.FileMode // the mode to install: perm &^ umask
 	force      drainPath   // the drain Close must use, if not zero: forceDrain at Create
 	dev        uint64      // the directory's device, or 0
