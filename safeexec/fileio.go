@@ -105,7 +105,7 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 // [File.Chmod]). Size, ModTime and Sys are the file's as written so far.
 // As the FileInfo is not one the os package made, [os.SameFile] reports
 // false for it; compare the device and inode numbers in Sys instead.
-func (f *File) Stat() (fs.FileInfo, error) {
+func (f *File) Stat() (os.FileInfo, error) {
 	if err := f.checkValid("stat"); err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ func (f *File) Sync() error {
 //
 // Until Close, the file keeps the mode it was created with, so that
 // nobody can run it half-written, and the owner can read it.
-func (f *File) Chmod(mode fs.FileMode) error {
+func (f *File) Chmod(mode os.FileMode) error {
 	if err := f.checkValid("chmod"); err != nil {
 		return err
 	}
