@@ -100,6 +100,51 @@ func ExampleCreateExecutable() {
 	// Output: <nil>
 }
 
+// A program that wrote an executable with os.OpenFile, patched its header
+// with WriteAt, set its mode with Chmod, closed it and ran it with os/exec
+// moves to safeexec by changing the import of os/exec to safeexec, and
+// os.OpenFile to CreateExecutable; the *File takes the same calls. Close
+// then installs the file, with the mode Chmod set, once it can be run.
+func ExampleCreateExecutable_patch() {
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	name := filepath.Join(dir, "tool")
+
+	// Was: f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o755)
+	f, err := safeexec.CreateExecutable(name, 0o755)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The header holds the body's size, known only once the body is written.
+	const header = "#!/bin/sh\n# body: ????\n"
+	if _, err := f.Write([]byte(header)); err != nil {
+		log.Fatal(err)
+	}
+	n, err := f.WriteString("echo tool: ran\n")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte(fmt.Sprintf("%4d", n)), int64(len(header)-5)); err != nil {
+		log.Fatal(err)
+	}
+	if err := f.Chmod(0o700); err != nil {
+		log.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		log.Fatal(err)
+	}
+
+	// Was: exec.Command, from os/exec.
+	out, err := safeexec.Command(name).Output()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s", out)
+}
+
 // ReadStats shows what the gate has done, for logs or metrics.
 func ExampleReadStats() {
 	before := safeexec.ReadStats()

@@ -153,14 +153,13 @@ func (f *File) create(dir string, perm os.FileMode) error {
 		f.forkLocked = true
 		forkLockHolders.files.Add(1)
 	}
-	var unnamed bool
 	hook("open")
-	f.f, f.tmp, unnamed, err = openFile(f.dir, f.name, f.base, perm, !m.named && !forceNamed)
-	if err != nil {
+	unnamed := !m.named && !forceNamed
+	if f.f, f.tmp, err = openFile(f.dir, f.name, f.base, perm, unnamed); err != nil {
 		return err
 	}
-	if !unnamed {
-		noteNamed(f.mount)
+	if unnamed && f.tmp != "" {
+		noteNamed(f.mount) // not to try again there
 	}
 	if f.pw != nil {
 		if err := f.orderAbovePipe(); err != nil {
@@ -232,25 +231,25 @@ func (f *File) noteMode(perm os.FileMode) error {
 }
 
 // openFile opens the file to be written in dir, with mode perm before
-// the umask: unnamed where unnamed is set and the filesystem allows,
-// else under a new temporary name for base, with no execute bit.
-func openFile(dir *os.File, name, base string, perm os.FileMode, unnamed bool) (f *os.File, tmp string, isUnnamed bool, err error) {
+// the umask: unnamed (tmp "") where unnamed is set and the filesystem
+// allows, else under a new temporary name for base, with no execute bit.
+func openFile(dir *os.File, name, base string, perm os.FileMode, unnamed bool) (f *os.File, tmp string, err error) {
 	// The owner may read the file until Close: the drain reopens it.
 	mode := perm&fs.ModePerm | 0o400
 	if unnamed {
 		f, err = openUnnamed(dir, name, mode)
 		if !errors.Is(err, errors.ErrUnsupported) {
-			return f, "", err == nil, err
+			return f, "", err
 		}
 	}
 	for range 100 {
 		tmp = tempName(base)
 		f, err = openAt(dir, name, tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, mode&^0o111)
 		if err == nil || !errors.Is(err, fs.ErrExist) {
-			return f, tmp, false, err
+			return f, tmp, err
 		}
 	}
-	return nil, "", false, fs.ErrExist
+	return nil, "", fs.ErrExist
 }
 
 // tempName returns a new temporary name for base: hidden, in the same
