@@ -1,66 +1,53 @@
 // Package safeexec runs external commands like [os/exec], and makes an
-// executable that the program has just written start reliably.
+// executable that the program has just written start reliably, without
+// the "text file busy" (ETXTBSY) errors that os/exec gives now and then
+// when other goroutines start commands at the same moment.
 //
-// Changing the import from "os/exec" to
-// "github.com/forkgate/forkgate/safeexec" is the whole migration: [Cmd],
-// [Command], [CommandContext], [LookPath] and the errors behave as exec's do,
-// and the error types are exec's own, so [errors.As] and [errors.Is] work
-// with either package. Executables the program writes itself should be
-// written with [CreateExecutable] or [WriteExecutable].
+// Call [Command] and [CommandContext] as in os/exec: [Cmd], [LookPath] and
+// the errors behave as exec's do, and the error types are exec's own, so
+// [errors.As] and [errors.Is] work with either package. Importing this
+// package under the name exec is the whole migration, except for code that
+// hands an *exec.Cmd to a function: [Cmd] is a type of its own, so keep
+// os/exec for that call.
 //
-// # Text file busy
+// Write the executables the program runs with [WriteExecutable], the
+// [os.WriteFile] of executables, or stream them with [CreateExecutable] and
+// [File.Close]. Once Close returns nil, the file is in place and complete,
+// and can be run through this package or not (the section below says where
+// that promise ends).
 //
-// A process that writes an executable and then runs it can fail with
-// ETXTBSY ("text file busy") when another goroutine starts a command at the
-// same time. Starting a command forks the process, and the child holds a copy
-// of every descriptor of the parent, the one still writing the executable
-// included, until the child reaches execve and its close-on-exec descriptors
-// are closed. If the writer closes its own copy and runs the file inside that
-// window, the kernel refuses: the file is still open for writing. See
-// https://go.dev/issue/22315.
-//
-// # The fork gate
-//
-// Every start attempt of every [Cmd] holds the shared side of one
-// process-wide gate, so Starts never wait for one another. An attempt that
-// still fails with ETXTBSY takes the exclusive side, which waits out every
-// Start in flight, and tries once more with a fresh attempt; if the file is
-// still busy it backs off with growing sleeps until a retry budget
-// ([SetRetryBudget], [Cmd.SetRetryBudget]) or the command's context ends.
-// The error then still satisfies errors.Is(err, syscall.ETXTBSY). A failed
-// attempt never ran any user code, so a retry never runs a command twice.
-//
-// A [File] from [CreateExecutable] writes to a temporary name and installs
-// the file at Close. Before Close returns it makes sure that no child,
-// whoever started it, still holds a writable copy of the file; this wait is
-// called the drain. Close first tests flock on the file itself: it takes an
-// exclusive flock on the writable descriptor and checks that a shared one
-// on a read-only reopen is refused. If so, it closes the descriptor and
-// waits for the shared flock, which it gets only when every copy of the
-// writable description is closed. Where flock is emulated by POSIX record
-// locks (NFS without local_lock=flock, some FUSE and SMB setups), the
-// shared lock is granted at once, and Close waits instead for EOF on a
-// close-on-exec pipe made before the file: every fork that copied the file
-// copied the pipe's write end too. Off Linux, Close always drains with the
-// pipe. On Linux, Close then checks the kernel's own count of writers,
-// which exec checks, by taking a read lease for a moment where the
-// filesystem grants one: the drains see a child let go a moment before
-// that count drops. Each wait ends when the retry budget runs out, but not
-// before a second. Only where neither drain can run (Windows, which has no
-// fork; or a pipe not made because flock worked on that filesystem before,
-// and then failed) does Close take the gate's exclusive side instead.
-//
-// What is not covered: a file written some other way (with os.WriteFile,
-// say) is protected only by the retries of Starts made through this
-// package; a file that another process holds open for writing makes Start
-// give up when its budget runs out; and where no lease can be had (off
-// Linux, or on a filesystem without leases) the kernel may release a
-// child's copy of the file a moment after the drain sees it go, so a Start
-// can still, rarely, meet ETXTBSY, which its retry covers. [SetGlobalGate] keeps the
-// forks made by the Go runtime from copying a File at all, at a cost
-// described there.
+// [SetRetryBudget] bounds the retries and waits, [SetGlobalGate] keeps the
+// Go runtime's forks from copying a file being written, at a cost described
+// there, and [ReadStats] tells what the package has done.
 //
 // The examples assume Linux.
+//
+// # How it works
+//
+// Starting a command forks the process, and the child holds a copy of every
+// descriptor, the one still writing an executable included, until it reaches
+// execve. The kernel refuses to run a file that anyone holds open for
+// writing, so running the file in that window fails with ETXTBSY; see
+// https://go.dev/issue/22315.
+//
+// A [File] writes the executable unnamed, or under a hidden temporary name
+// without execute bits, and Close moves it into place. Before Close returns
+// nil it waits until nobody holds the file open for writing: on Linux it
+// asks the kernel by taking a read lease for a moment, which is granted only
+// then. Where no lease can be had, it waits until no child of this process
+// holds a copy (with flock, or a close-on-exec pipe); where nothing can
+// vouch for the file, Close fails.
+//
+// Every Start takes the shared side of a process-wide gate. A Start that
+// still meets ETXTBSY (a file written some other way, say) takes the
+// exclusive side, which waits out the Starts in flight, and retries with a
+// fresh attempt until the retry budget or its context ends. A failed attempt
+// never ran any user code, so a retry never runs a command twice. A file
+// that another process keeps open for writing makes Start give up, and
+// Close fail, when the budget runs out.
+//
+// The repository's docs/how-it-works.md tells the rest, with the
+// filesystems and what each guarantees.
 package safeexec
 
 import (

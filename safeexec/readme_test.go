@@ -12,9 +12,9 @@ import (
 	"testing"
 )
 
-// readmeImport matches the line of the README's Quick start diff that
+// readmeImport matches the line of the README's Quick start file that
 // imports this package, with the name it is imported as.
-var readmeImport = regexp.MustCompile(`(?m)^\+\s*((?:\w+ )?"github\.com/forkgate/forkgate/safeexec")$`)
+var readmeImport = regexp.MustCompile(`(?m)^\t((?:\w+ )?"github\.com/forkgate/forkgate/safeexec")$`)
 
 // readmeSnippet matches a Go code block of the README.
 var readmeSnippet = regexp.MustCompile("(?ms)^```go\n(.*?)^```$")
@@ -25,11 +25,13 @@ var stdImports = []string{"context", "errors", "fmt", "io", "os", "path/filepath
 
 // TestReadmeSnippets builds the Go code blocks of ../README.md, as written,
 // in a scratch module that requires this checkout through a replace
-// directive (issue #9). Each block must be a gofmt'ed list of declarations
-// whose lines fit in 100 columns; it is compiled as a package of its own
-// that imports this package as the Quick start's diff does, so a snippet
-// that names the package otherwise does not build. It needs the go command
-// and the module cache (or proxy) that built this test. It does not run in
+// directive (issues #9, #14). Each block is gofmt'ed and its lines fit in
+// 100 columns. A block that starts with a package clause is a whole file,
+// built as it is, so the Quick start's imports pass gofmt too. Any other
+// block is a list of declarations, compiled as a package of its own that
+// imports this package as the Quick start's file does, so a snippet that
+// names the package otherwise does not build. It needs the go command and
+// the module cache (or proxy) that built this test. It does not run in
 // parallel, so that its compiles slow no storm test.
 func TestReadmeSnippets(t *testing.T) {
 	goTool, err := exec.LookPath("go")
@@ -46,7 +48,7 @@ func TestReadmeSnippets(t *testing.T) {
 	}
 	imp := readmeImport.FindSubmatch(readme)
 	if imp == nil {
-		t.Fatalf("README.md: no diff line matches %v", readmeImport)
+		t.Fatalf("README.md: no import line matches %v", readmeImport)
 	}
 	snippets := readmeSnippet.FindAllSubmatch(readme, -1)
 	if len(snippets) == 0 {
@@ -72,6 +74,11 @@ func TestReadmeSnippets(t *testing.T) {
 			}
 		}
 		var b bytes.Buffer
+		if bytes.HasPrefix(src, []byte("package ")) {
+			b.Write(src)
+			write(t, filepath.Join(dir, fmt.Sprintf("snippet%d", i+1), "snippet.go"), b.Bytes())
+			continue
+		}
 		fmt.Fprintf(&b, "package snippet%d\n\nimport (\n", i+1)
 		for _, path := range stdImports {
 			if regexp.MustCompile(`\b` + filepath.Base(path) + `\.[A-Z]`).Match(src) {
