@@ -92,6 +92,35 @@ func BenchmarkWriteRun(b *testing.B) {
 	}
 }
 
+// BenchmarkWriteExecutable measures writing and installing a small
+// executable with nothing else running, which replaces it after the first
+// time: os.WriteFile of a temporary name and os.Rename (osexec), the
+// least that installs a file atomically, against WriteExecutable.
+func BenchmarkWriteExecutable(b *testing.B) {
+	writes := []struct {
+		name  string
+		write func(path string) error
+	}{
+		{"osexec", func(path string) error {
+			if err := os.WriteFile(path+".tmp", benchScript, 0o755); err != nil {
+				return err
+			}
+			return os.Rename(path+".tmp", path)
+		}},
+		{"safeexec", func(path string) error { return WriteExecutable(path, benchScript, 0o755) }},
+	}
+	for _, w := range writes {
+		b.Run(w.name, func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "prog")
+			for b.Loop() {
+				if err := w.write(path); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkCloseStorm measures Close of a freshly written executable
 // while two goroutines start true as fast as they can, so that Close
 // often finds a child that still holds the file. Its ns/op is the time
