@@ -48,7 +48,7 @@ type File struct {
 	werr       error       // the first failed write; Close then discards the file
 	forkLocked bool        // whether the File holds syscall.ForkLock's read side
 	chmod      bool        // whether Close must set mode (named, or special bits)
-	mode       os.FileMode // the mode to install: perm &^ umask
+	mode       os.FileMode // the mode Close sets, if chmod
 	synced     bool        // whether Sync was called: Close makes the install durable
 	force      vouch       // what must vouch for the file, if not chosen: forceVia at Create
 }
@@ -194,7 +194,7 @@ func (f *File) orderAbovePipe() error {
 	return nil
 }
 
-// noteMode records the mode Close must install, perm &^ umask, and makes
+// noteMode records the mode Close must set, perm &^ umask, and makes
 // sure that the owner can read the file until then, for Close's reopen.
 // A file with a name was created with no execute bit: Close sets the
 // mode. So does it when the mode lacks owner read, or has setuid, setgid
@@ -203,8 +203,7 @@ func (f *File) noteMode(perm os.FileMode) error {
 	special := perm & (fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 	f.chmod = f.tmp != "" || perm&0o400 == 0 || special != 0
 	if !f.chmod {
-		f.mode = perm // with the umask applied, but Close need not know
-		return nil
+		return nil // the file has the mode to install
 	}
 	fi, err := f.f.Stat()
 	if err != nil {

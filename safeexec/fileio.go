@@ -106,7 +106,11 @@ func (f *File) Stat() (os.FileInfo, error) {
 	if err != nil {
 		return nil, f.osErr(err)
 	}
-	return fileInfo{fi, filepath.Base(f.name), f.mode &^ fs.ModeType}, nil
+	mode := fi.Mode() &^ fs.ModeType // already the mode to install
+	if f.chmod {
+		mode = f.mode
+	}
+	return fileInfo{fi, filepath.Base(f.name), mode}, nil
 }
 
 // fileInfo is the FileInfo of a File: the temporary file's, with the name
