@@ -7,10 +7,16 @@ import (
 	"sync/atomic"
 )
 
-// Code written for os/exec takes an *exec.Cmd, which a *Cmd is not.
-// Configure lends such code an exec.Cmd for the length of one call, as
-// [syscall.RawConn.Control] lends a descriptor, and takes the fields back
-// when it returns (issue #15).
+// Code written for os/exec takes an *exec.Cmd, which a *Cmd is not
+// (issue #15). Configure lends such code an exec.Cmd for the length of one
+// call, as [syscall.RawConn.Control] lends a descriptor, and takes the
+// fields back when the call returns, so that none can be forgotten. The
+// other shapes lose something: a method that returns an exec.Cmd and one
+// that sets the fields back are two calls, and forgetting the second drops
+// the configuration, as the adapter in the issue dropped ExtraFiles; and a
+// Cmd made from a configured exec.Cmd cannot have its context, which
+// exec.Cmd keeps unexported, nor a working default Cancel, which kills the
+// Process of an exec.Cmd that never starts.
 
 // Configure lets a function written for os/exec configure c. It calls f
 // with an [exec.Cmd] whose exported fields are those of c and, when f
@@ -19,11 +25,15 @@ import (
 //
 //	func SetCtty(cmd *exec.Cmd, tty *os.File) // sets SysProcAttr and ExtraFiles
 //
-// configures c with no field copied by hand:
+// configures c with no field copied by hand, in the order os/exec code
+// calls it:
 //
 //	cmd := safeexec.Command("sh")
 //	cmd.Configure(func(x *exec.Cmd) { SetCtty(x, tty) })
 //	err := cmd.Run()
+//
+// Taking a function, rather than returning an exec.Cmd to set back later,
+// means every field comes back when f returns.
 //
 // The exec.Cmd is lent to f for configuration only:
 //
@@ -32,13 +42,15 @@ import (
 //     a function that starts the command it is given, as a pty package's
 //     Start does, cannot run it outside the fork gate. Start c instead,
 //     or see the Configure example for such a function.
-//   - The pipes of its StdinPipe, StdoutPipe and StderrPipe are its own
-//     and are never closed for c; call c's methods of those names.
+//   - The pipes that its StdinPipe, StdoutPipe and StderrPipe make are
+//     never closed, since c's Start and Wait do not know them: their
+//     descriptors leak, and a reader of the output never sees its end.
+//     Call c's methods of those names.
 //   - exec.Cmd has no exported context, so f can neither see nor change
 //     the context of a Cmd made by [CommandContext]: c keeps it, and it
 //     still ends Start's retries and calls Cancel.
-//   - f sees c's Cancel (the one CommandContext sets kills c.Process),
-//     and c takes back the Cancel f leaves. A Cancel that f sets and
+//   - f sees c's Cancel (from CommandContext, a function that kills
+//     c.Process), and c takes back the Cancel f leaves. A Cancel that f sets and
 //     that refers to the lent exec.Cmd, such as
 //     func() error { return x.Process.Signal(os.Interrupt) }, works:
 //     once c starts, the Process field of every exec.Cmd that Configure
