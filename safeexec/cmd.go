@@ -7,8 +7,9 @@
 // the errors behave as exec's do, and the error types are exec's own, so
 // [errors.As] and [errors.Is] work with either package. Importing this
 // package under the name exec is the whole migration, except for code that
-// hands an *exec.Cmd to a function: [Cmd] is a type of its own, so keep
-// os/exec for that call.
+// hands an *exec.Cmd to a function: [Cmd] is a type of its own. A function
+// that configures an *exec.Cmd configures a Cmd through [Cmd.Configure]; for
+// one that starts it, keep os/exec for that call.
 //
 // Write the executables the program runs with [WriteExecutable], the
 // [os.WriteFile] of executables, or stream them with [CreateExecutable] and
@@ -65,6 +66,7 @@ import (
 
 // Cmd represents an external command being prepared or run. Its exported
 // fields are those of [exec.Cmd] and mean the same; see there for each.
+// [Cmd.Configure] lends them, as an exec.Cmd, to code written for os/exec.
 //
 // A Cmd cannot be reused after calling its [Cmd.Start], [Cmd.Run],
 // [Cmd.Output] or [Cmd.CombinedOutput] methods. A zero Cmd with Path set
@@ -129,8 +131,9 @@ type Cmd struct {
 	WaitDelay time.Duration
 
 	ctx         context.Context
-	startCalled int32     // not atomic.Bool, which vet's copylocks flags (go.dev/issue/77075)
-	run         *exec.Cmd // the attempt that started, for Wait
+	startCalled int32       // not atomic.Bool, which vet's copylocks flags (go.dev/issue/77075)
+	run         *exec.Cmd   // the attempt that started, for Wait
+	lent        []*exec.Cmd // lent by Configure, to share Process with; see configure.go
 
 	// The pipes made by StdinPipe, StdoutPipe and StderrPipe belong to
 	// the Cmd, not to an attempt: exec.Cmd closes its own pipes when its
@@ -336,6 +339,7 @@ func (c *Cmd) attempt() (*exec.Cmd, error) {
 		return nil, err
 	}
 	c.Process = x.Process
+	c.shareProcess(x.Process)
 	c.copying = copying
 	if started != nil {
 		close(started)

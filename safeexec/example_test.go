@@ -145,6 +145,80 @@ func ExampleCreateExecutable_patch() {
 	fmt.Printf("%s", out)
 }
 
+// setTerminal configures the command it is given and starts nothing, as
+// SetCtty of a pty package does: it passes tty to the command as
+// descriptor 3. (SetCtty also sets SysProcAttr, whose fields differ
+// between systems.)
+func setTerminal(cmd *exec.Cmd, tty *os.File) {
+	cmd.ExtraFiles = []*os.File{tty}
+}
+
+// startOnTerminal configures the command it is given and starts it, as
+// Start of a pty package does.
+func startOnTerminal(cmd *exec.Cmd, tty *os.File) error {
+	setTerminal(cmd, tty)
+	return cmd.Start()
+}
+
+// Functions written for os/exec take an *exec.Cmd. One that only
+// configures the command works on a Cmd through Configure, and the Cmd
+// starts through the fork gate. One that also starts the command needs an
+// exec.Cmd of its own, which starts with neither gate nor retry: what it
+// runs is protected only if it was written with WriteExecutable or
+// CreateExecutable.
+func ExampleCmd_Configure() {
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	// Protected: WriteExecutable returns once no child holds the stub open
+	// for writing, whoever started that child, so whoever starts the stub
+	// does not meet ETXTBSY because of this write. (Where the kernel grants
+	// no read lease, a child may let go a moment after Close sees it go, a
+	// rare failure that only this package's Start retries; see the package
+	// documentation.)
+	stub := filepath.Join(dir, "stub")
+	if err := safeexec.WriteExecutable(stub, []byte("#!/bin/sh\necho \"$1\" >&3\n"), 0o755); err != nil {
+		log.Fatal(err)
+	}
+	r, tty, err := os.Pipe() // a pipe stands in for the terminal
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+
+	// A function that configures: lend it the Cmd as an exec.Cmd.
+	cmd := safeexec.Command(stub, "configured")
+	cmd.Configure(func(x *exec.Cmd) { setTerminal(x, tty) })
+	if err := cmd.Run(); err != nil {
+		log.Fatal(err)
+	}
+
+	// A function that starts the command: give it an exec.Cmd. Not
+	// protected: a file written some other way (with os.WriteFile, say)
+	// and started here can fail with ETXTBSY while another goroutine
+	// starts a command.
+	xcmd := exec.Command(stub, "started by the function")
+	if err := startOnTerminal(xcmd, tty); err != nil {
+		log.Fatal(err)
+	}
+	if err := xcmd.Wait(); err != nil {
+		log.Fatal(err)
+	}
+
+	tty.Close()
+	out, err := io.ReadAll(r)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s", out)
+	// Output:
+	// configured
+	// started by the function
+}
+
 // ReadStats shows what the gate has done, for logs or metrics.
 func ExampleReadStats() {
 	before := safeexec.ReadStats()
