@@ -153,6 +153,9 @@ var errUnchecked = errors.New("safeexec: cannot tell whether the file is still o
 // will be granted once nobody writes. On a mount where no lease has been
 // granted yet, choose also tests flock for a fallback.
 func (f *File) choose(r *os.File) (via, fallback vouch) {
+	if !canFork {
+		return unchecked, unchecked // no child can hold the file
+	}
 	may := func(v vouch) bool { return f.force == chosen || f.force == v }
 	fallback = unchecked
 	if may(byLease) && prepareLease(r) == nil {

@@ -139,7 +139,7 @@ func (f *File) create(dir string, perm os.FileMode) error {
 		return err
 	}
 	m := knownMount(f.mount)
-	if !m.lease && f.force == chosen || f.force == byPipe {
+	if canFork && (!m.lease && f.force == chosen || f.force == byPipe) {
 		// The pipe must be older than the file, so that every fork that
 		// copies the file copies its write end too (see drainPipe). It
 		// is made before ForkLock: on some systems os.Pipe takes its read
@@ -310,10 +310,14 @@ func (f *File) Close() error {
 // everywhere only until ctx is done, whatever the retry budget; it then
 // fails with an error that satisfies errors.Is(err, syscall.ETXTBSY) and
 // errors.Is(err, ctx.Err()). Without a deadline, ctx bounds the wait only
-// when it is canceled, and the retry budget still does. It is for a
+// when it is canceled, and the retry budget still does. CloseContext
+// panics if ctx is nil, as [CommandContext] does. It is for a
 // caller who bounds the whole of its work by a context, as
 // [CommandContext] does for a command.
 func (f *File) CloseContext(ctx context.Context) error {
+	if ctx == nil {
+		panic("safeexec: nil Context")
+	}
 	if f == nil {
 		return os.ErrInvalid
 	}
@@ -359,7 +363,7 @@ func (f *File) install(ctx context.Context) error {
 	}
 	hook("installed")
 	if f.synced {
-		if err := f.dir.Sync(); err != nil {
+		if err := syncDir(f.dir); err != nil {
 			return f.pathErr("sync", err)
 		}
 	}

@@ -55,9 +55,9 @@ type Stats struct {
 	Retries   uint64 // attempts after a first one that met ETXTBSY
 	GiveUps   uint64 // Starts that returned ETXTBSY after retrying
 
-	// Each File.Close that got as far as closing its descriptor counts
-	// under the one thing that told it nobody holds the file open for
-	// writing any more (see the package documentation).
+	// Each File.Close whose writable descriptor closed without error
+	// counts under the one thing that told it nobody holds the file open
+	// for writing any more (see the package documentation).
 	LeaseCloses     uint64 // the kernel's own count, through a read lease: any process's writers
 	FlockCloses     uint64 // a flock drain: this process's children only
 	PipeCloses      uint64 // a pipe drain: this process's children only

@@ -120,6 +120,9 @@ func linkAt(r, dir *os.File, name string) error {
 	})
 }
 
+// syncDir commits dir's entries to stable storage.
+func syncDir(dir *os.File) error { return dir.Sync() }
+
 // renameAt renames oldname to newname, both in dir.
 func renameAt(dir *os.File, oldname, newname string) error {
 	return at(dir, func(d int) error { return unix.Renameat(d, oldname, d, newname) })

@@ -63,6 +63,15 @@ func openAt(dir *os.File, name, file string, flag int, perm os.FileMode) (*os.Fi
 // linkAt links an unnamed file. Off Linux there are none.
 func linkAt(r, dir *os.File, name string) error { return errors.ErrUnsupported }
 
+// syncDir commits dir's entries to stable storage. Windows cannot sync a
+// directory: there the rename is as durable as NTFS makes it (untested).
+func syncDir(dir *os.File) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	return dir.Sync()
+}
+
 // renameAt renames oldname to newname, both in dir.
 func renameAt(dir *os.File, oldname, newname string) error {
 	return os.Rename(filepath.Join(dir.Name(), oldname), filepath.Join(dir.Name(), newname))
