@@ -99,25 +99,10 @@ func withoutLease(t *testing.T, f *File, fn func()) {
 // plain os/exec run met ETXTBSY).
 func TestLeaseRefused(t *testing.T) {
 	setRetryBudget(t, 0)
-	const hold = 100 * time.Millisecond
 
 	t.Run("child", func(t *testing.T) {
 		f := createWritten(t, filepath.Join(t.TempDir(), "prog"))
-		withoutLease(t, f, func() {
-			release := startHolder(t, f.f)
-			time.AfterFunc(hold, release) // the child lets go in a while
-			before := ReadStats()
-			start := time.Now()
-			err := f.Close()
-			d := delta(before, ReadStats())
-			t.Logf("Close = %v after %v; stats %+v", err, time.Since(start), d)
-			if err != nil || time.Since(start) < hold {
-				t.Errorf("Close with a child holding the file for %v = %v after %v, want nil after the child let go", hold, err, time.Since(start))
-			}
-			if !closedBy(d, byFlock, 1) || d.DrainWaits != 1 {
-				t.Errorf("stats moved by %+v, want 1 Close vouched for by flock, which waited", d)
-			}
-		})
+		withoutLease(t, f, func() { closeHeld(t, f, byFlock, f.f) })
 	})
 
 	t.Run("other process", func(t *testing.T) {
@@ -149,19 +134,7 @@ func TestLeaseRefused(t *testing.T) {
 		noteMount(mountID(t, dir), func(m *mountInfo) { m.lease = false }) // as on a new mount
 		setLeases(t, false)
 		f := createWritten(t, filepath.Join(dir, "prog"))
-		release := startHolder(t, f.f, f.pw)
-		time.AfterFunc(hold, release)
-		before := ReadStats()
-		start := time.Now()
-		err := f.Close()
-		d := delta(before, ReadStats())
-		t.Logf("Close = %v after %v; stats %+v", err, time.Since(start), d)
-		if err != nil || time.Since(start) < hold {
-			t.Errorf("Close with a child holding the file for %v = %v after %v, want nil after the child let go", hold, err, time.Since(start))
-		}
-		if !closedBy(d, byFlock, 1) || d.DrainWaits != 1 {
-			t.Errorf("stats moved by %+v, want 1 Close vouched for by flock, the first fallback, which waited", d)
-		}
+		closeHeld(t, f, byFlock, f.f, f.pw) // the first fallback
 	})
 
 	t.Run("wrong record", func(t *testing.T) {
@@ -195,6 +168,28 @@ func TestLeaseRefused(t *testing.T) {
 			t.Errorf("WriteExecutable after the record was dropped: %v", err)
 		}
 	})
+}
+
+// closeHeld gives files, f's descriptors, to a child that lets go of them
+// in a while, and checks that f's Close waits for it and returns nil,
+// vouched for by v.
+func closeHeld(t *testing.T, f *File, v vouch, files ...*os.File) {
+	t.Helper()
+	const hold = 100 * time.Millisecond
+	time.AfterFunc(hold, startHolder(t, files...))
+	before := ReadStats()
+	start := time.Now()
+	err := f.Close()
+	took := time.Since(start)
+	d := delta(before, ReadStats())
+	t.Logf("Close = %v after %v; stats %+v", err, took, d)
+	if err != nil || took < hold {
+		t.Errorf("Close with a child holding the file for %v = %v after %v, want nil after the child let go", hold, err, took)
+	}
+	if !closedBy(d, v, 1) || d.DrainWaits != 1 {
+		name := map[vouch]string{byLease: "the lease", byFlock: "flock", byPipe: "the pipe"}[v]
+		t.Errorf("stats moved by %+v, want 1 Close vouched for by %s, which waited", d, name)
+	}
 }
 
 // createWritten creates an executable at path and writes okScript to it;
