@@ -14,6 +14,9 @@ import (
 	"github.com/forkgate/forkgate/safeexec"
 )
 
+// script is what the writers of s1 and s2 write and run.
+var script = []byte("#!/bin/sh\nexit 0\n")
+
 // A strategy is one way to write an executable and start commands.
 type strategy struct {
 	name string
