@@ -30,18 +30,21 @@ func (r *runner) fast() [][]*fastResult {
 					fr.Failures += errs.total()
 					fr.DurationS += elapsed
 					fr.Cycles += n
-					fr.perRound = append(fr.perRound, float64(n)/elapsed)
 				}
 			})
 		})
 	}
 	for _, frs := range res {
-		for g, fr := range frs {
+		for _, fr := range frs {
 			if fr.DurationS > 0 {
 				fr.PerS = float64(fr.Cycles) / fr.DurationS
 			}
+		}
+	}
+	for _, frs := range res {
+		for g, fr := range frs {
 			fr.FirstError = fr.Errors.first
-			fr.Ratio = medianRatio(fr.perRound, res[0][g].perRound)
+			fr.Ratio = ratio(fr.PerS, res[0][g].PerS)
 		}
 	}
 	return res

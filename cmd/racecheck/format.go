@@ -48,6 +48,14 @@ func table(w io.Writer, rows [][]string) {
 	}
 }
 
+// plural returns n and noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 // times says how many times something happened.
 func times(n int64) string {
 	if n == 1 {

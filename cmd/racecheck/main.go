@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,12 +29,16 @@ var scenarioDescs = []string{
 	"s2      ungated storm: as s1, with the spawners on plain os/exec",
 	"s3      slow writer: spawn rate while a writer writes 1 MiB over -perf",
 	"s4      fast path: Start and Wait of true from 1 and 4 goroutines, no writer",
+	"s5      other runner: as s1, but another process, which does not retry, runs the file",
 	"probes  deadlock probes for the safeexec strategies, each in a child process",
 }
 
 func main() {
 	if probe := os.Getenv(probeEnv); probe != "" {
 		os.Exit(runProbeChild(probe))
+	}
+	if os.Getenv(otherRunnerEnv) != "" {
+		os.Exit(runOtherRunner())
 	}
 	cfg, err := parseFlags(os.Args[1:], os.Stderr)
 	if err == flag.ErrHelp {
@@ -56,10 +61,10 @@ func parseFlags(args []string, out io.Writer) (*config, error) {
 	fs.SetOutput(out)
 	cfg := &config{}
 	fs.IntVar(&cfg.cycles, "cycles", 0, "run exactly `n` cycles per strategy in each of s1 and s2 (0: use -duration)")
-	fs.DurationVar(&cfg.duration, "duration", 55*time.Second, "the most time s1 and s2 take together; they stop once decided")
+	fs.DurationVar(&cfg.duration, "duration", 55*time.Second, "the most time s1, s2 and s5 take together, plus about one cycle; s1 and s2\nstop once decided")
 	fs.DurationVar(&cfg.perf, "perf", time.Second, "time per strategy in s4, per goroutine count; the slow write in s3")
-	fs.IntVar(&cfg.rounds, "rounds", 8, "rounds of s1, s2 and s4, in which the strategies take turns")
-	fs.IntVar(&cfg.spawners, "spawners", 2, "spawner goroutines in s1 and s2")
+	fs.IntVar(&cfg.rounds, "rounds", 8, fmt.Sprintf("rounds of s1, s2, s4 and s5, in which the strategies take turns (at most %d)", maxRounds))
+	fs.IntVar(&cfg.spawners, "spawners", 2, fmt.Sprintf("spawner goroutines in s1, s2 and s5 (at most %d per CPU)", maxSpawnersPerCPU))
 	fs.StringVar(&cfg.dir, "dir", "", "make the temporary directory in `dir`, to test its filesystem")
 	fs.BoolVar(&cfg.json, "json", false, "print JSON instead of text")
 	fs.BoolVar(&cfg.goals, "goals", false, "also show the project's performance targets (never the exit status)")
@@ -99,9 +104,12 @@ func parseFlags(args []string, out io.Writer) (*config, error) {
 		return nil, usageError{"-perf must be positive"}
 	case cfg.rounds < 1:
 		return nil, usageError{"-rounds must be at least 1"}
+	case cfg.rounds > maxRounds:
+		return nil, usageError{fmt.Sprintf("-rounds must be at most %d", maxRounds)}
 	case cfg.spawners < 1:
 		return nil, usageError{"-spawners must be at least 1: without them there is no race"}
 	}
+	cfg.clamp(runtime.NumCPU())
 	for _, s := range splitList(*scen) {
 		if !slices.Contains(allScenarios, s) {
 			return nil, usageError{fmt.Sprintf("unknown scenario %q (want some of %s)", s, strings.Join(allScenarios, ","))}
@@ -161,8 +169,8 @@ func run(cfg *config, stdout, stderr io.Writer) int {
 	}
 	defer os.RemoveAll(dir)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	defer watchSignals(cancel, dir, stderr)()
 
 	begin := time.Now()
@@ -170,9 +178,12 @@ func run(cfg *config, stdout, stderr io.Writer) int {
 	rep.Dir = filepath.Dir(dir)
 	r := &runner{cfg: cfg, ctx: ctx, dir: dir, truePath: truePath, progress: newProgress(stderr)}
 	if r.preflight(rep) {
-		r.runAll(rep)
+		measure(r, rep)
 	}
 	r.progress.done()
+	if ctx.Err() != nil {
+		rep.Signal = context.Cause(ctx).Error()
+	}
 	code := rep.finish(cfg, begin, ctx.Err() != nil)
 	if cfg.json {
 		enc := json.NewEncoder(stdout)
@@ -189,22 +200,58 @@ func run(cfg *config, stdout, stderr io.Writer) int {
 	return code
 }
 
-// runAll runs the chosen scenarios into rep.
-func (r *runner) runAll(rep *report) {
+// measure runs the chosen scenarios into rep, and judges s1 and s2.
+// -duration bounds s1, s2 and s5 together: s5, if chosen, gets a fifth,
+// and less if s1 and s2 overran their share.
+func measure(r *runner, rep *report) {
+	var storms time.Duration
+	stormsFor := func(res map[string][]*stormResult, other *otherRunner, budget time.Duration, decided func(int) bool) int {
+		begin := time.Now()
+		defer func() { storms += time.Since(begin) }()
+		return r.storms(res, other, begin.Add(budget), decided)
+	}
+	s5Share := time.Duration(0)
+	if slices.Contains(r.cfg.scenarios, "s5") {
+		s5Share = r.cfg.duration / 5
+	}
 	for _, sc := range r.cfg.scenarios {
 		if r.ctx.Err() != nil {
 			break
 		}
 		switch sc {
 		case "s1", "s2":
-			if rep.S1 == nil && rep.S2 == nil {
-				// Stop at the first look at which the verdict is decided.
-				roundsRun := r.storms(rep, func(roundsRun int) bool {
-					v := judge(rep, r.cfg, roundsRun, false)
-					return v.Decided && slices.Contains(v.LookRounds, roundsRun)
-				})
-				rep.Verdict = judge(rep, r.cfg, roundsRun, r.ctx.Err() != nil)
+			if rep.S1 != nil || rep.S2 != nil {
+				continue // both ran already, in the same rounds
 			}
+			res := map[string][]*stormResult{}
+			for _, sc := range r.cfg.scenarios {
+				if sc == "s1" || sc == "s2" {
+					res[sc] = r.newStorm(sc)
+				}
+			}
+			rep.S1, rep.S2 = res["s1"], res["s2"]
+			// Stop at the first look at which the verdict is decided.
+			roundsRun := stormsFor(res, nil, r.cfg.duration-s5Share, func(roundsRun int) bool {
+				v := judge(rep, r.cfg, roundsRun, false)
+				return v.Decided && slices.Contains(v.LookRounds, roundsRun)
+			})
+			rep.Verdict = judge(rep, r.cfg, roundsRun, r.ctx.Err() != nil)
+		case "s5":
+			rep.S5 = r.newStorm("s5")
+			budget := r.cfg.duration
+			if slices.Contains(r.cfg.scenarios, "s1") || slices.Contains(r.cfg.scenarios, "s2") {
+				budget = min(s5Share, r.cfg.duration-storms)
+			}
+			// S5's other runner serves every strategy: it depends on none.
+			other, err := startOtherRunner(r.ctx)
+			if err != nil {
+				if !interrupted(r.ctx, err) {
+					rep.Problems = append(rep.Problems, "s5: could not start the other runner: "+err.Error())
+				}
+				continue
+			}
+			stormsFor(map[string][]*stormResult{"s5": rep.S5}, other, budget, func(int) bool { return false })
+			other.stop()
 		case "s3":
 			rep.S3 = r.slow()
 		case "s4":
@@ -215,12 +262,13 @@ func (r *runner) runAll(rep *report) {
 			rep.Probes = r.runProbes()
 		}
 	}
+	rep.StormsS = storms.Seconds()
 }
 
-// watchSignals cancels the run at the first of stopSignals; at a second
-// one it removes dir and exits at once. It returns a function that stops
-// watching.
-func watchSignals(cancel func(), dir string, stderr io.Writer) (stop func()) {
+// watchSignals cancels the run at the first of stopSignals, with the
+// signal's name as the cause; at a second one it removes dir and exits at
+// once. It returns a function that stops watching.
+func watchSignals(cancel context.CancelCauseFunc, dir string, stderr io.Writer) (stop func()) {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, stopSignals...)
 	done := make(chan struct{})
@@ -229,7 +277,7 @@ func watchSignals(cancel func(), dir string, stderr io.Writer) (stop func()) {
 		select {
 		case sig := <-sigs:
 			fmt.Fprintf(stderr, "\nracecheck: %v: stopping; a second signal exits at once\n", sig)
-			cancel()
+			cancel(errors.New(sig.String()))
 		case <-done:
 			return
 		}

@@ -2,14 +2,13 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
 // The outcome of a run: what fails it, its exit status, and the project's
 // goals.
 
-// The outcome of a run: what fails it, its exit status, and the project's
-// goals.
 // finish sums up rep once the scenarios have run, and returns the exit
 // status.
 func (rep *report) finish(cfg *config, begin time.Time, interrupted bool) int {
@@ -20,22 +19,22 @@ func (rep *report) finish(cfg *config, begin time.Time, interrupted bool) int {
 	for _, sc := range []struct {
 		name string
 		res  []*stormResult
-	}{{"s1", rep.S1}, {"s2", rep.S2}} {
+	}{{"s1", rep.S1}, {"s2", rep.S2}, {"s5", rep.S5}} {
 		for _, s := range sc.res {
 			gates = append(gates, s.Gate)
-			rep.problem(s.st, "in "+sc.name, s.Failures+s.SpawnFailures, s.Errors, s.SpawnErrors)
+			rep.problem(s.st, sc.name, s.Failures, s.Cycles, s.Errors, s.SpawnFailures, s.Spawns, s.SpawnErrors)
 		}
 	}
 	for _, s := range rep.S3 {
 		gates = append(gates, s.Gate)
-		rep.problem(s.st, "in s3", s.Failures+s.SpawnFailures, s.Errors, s.SpawnErrors)
+		rep.problem(s.st, "s3", s.Failures, s.Cycles, s.Errors, s.SpawnFailures, s.Spawns, s.SpawnErrors)
 	}
 	for _, f := range rep.S4 {
-		rep.problem(f.st, fmt.Sprintf("in s4 x%d", f.Goroutines), f.Failures, f.Errors, errorCounts{})
+		rep.problem(f.st, fmt.Sprintf("s4 x%d", f.Goroutines), 0, 0, errorCounts{}, f.Failures, f.Cycles, f.Errors)
 	}
 	for _, g := range gates {
 		if g != nil {
-			rep.Closes.add(*g)
+			rep.Closes.add(g.Closes)
 		}
 	}
 	rep.ClosePath = rep.Closes.path()
@@ -71,18 +70,27 @@ func (rep *report) finish(cfg *config, begin time.Time, interrupted bool) int {
 	return rep.ExitCode
 }
 
-// problem records failures of a safeexec strategy, which make racecheck
-// exit 1.
-func (rep *report) problem(st *strategy, where string, n int64, errs ...errorCounts) {
-	if !st.safe || n == 0 {
+// problem records failures of a safeexec strategy in the scenario sc,
+// which make racecheck exit 1: failed of its cycles, and spawnFailed of
+// its spawners' starts, the counts that the tables show.
+func (rep *report) problem(st *strategy, sc string, failed, cycles int64, errs errorCounts,
+	spawnFailed, spawns int64, spawnErrs errorCounts) {
+	if !st.safe || failed+spawnFailed == 0 {
 		return
 	}
-	var all errorCounts
-	for _, e := range errs {
-		all.merge(e)
+	var parts []string
+	if failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d cycles failed (%s)", failed, cycles, errs))
 	}
-	rep.Problems = append(rep.Problems, fmt.Sprintf("%s failed %s %s (%s), first: %s",
-		st.name, times(n), where, all.String(), all.first))
+	if spawnFailed > 0 {
+		parts = append(parts, fmt.Sprintf("its spawners failed %d of %d starts (%s)", spawnFailed, spawns, spawnErrs))
+	}
+	first := errs.first
+	if first == "" {
+		first = spawnErrs.first
+	}
+	rep.Problems = append(rep.Problems, fmt.Sprintf("%s in %s: %s; first error: %s",
+		st.name, sc, strings.Join(parts, ", and "), first))
 }
 
 func (rep *report) goals() {

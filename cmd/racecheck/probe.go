@@ -80,7 +80,7 @@ func (r *runner) runProbe(exe string, st *strategy, pr *probeResult) {
 	switch {
 	case err == nil:
 		pr.Outcome = "ok"
-	case r.ctx.Err() != nil:
+	case interrupted(r.ctx, err):
 		pr.Outcome = "interrupted"
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		pr.Outcome = "hung"

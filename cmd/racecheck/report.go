@@ -2,12 +2,13 @@ package main
 
 import "runtime"
 
-// What a run measures: the report and its parts, as -json prints them,
-// and the pure helpers that sum them up. Everything else builds on these.
+// The report: everything a run found, as -json prints it.
+
 // report is everything racecheck found, as -json prints it; the command's
 // doc describes each field.
 type report struct {
 	Complete   bool      `json:"complete"`
+	Signal     string    `json:"signal,omitempty"` // the signal that stopped the run
 	ExitCode   int       `json:"exitCode"`
 	GOOS       string    `json:"goos"`
 	GOARCH     string    `json:"goarch"`
@@ -23,10 +24,13 @@ type report struct {
 	ElapsedS   float64   `json:"elapsedS"`
 	LoadBefore []float64 `json:"loadBefore,omitempty"`
 	LoadAfter  []float64 `json:"loadAfter,omitempty"`
+	Notes      []string  `json:"notes,omitempty"` // flags racecheck changed, and why
 
 	Verdict  *verdict       `json:"verdict,omitempty"`
 	S1       []*stormResult `json:"s1,omitempty"`
 	S2       []*stormResult `json:"s2,omitempty"`
+	S5       []*stormResult `json:"s5,omitempty"`
+	StormsS  float64        `json:"stormsS"` // s1, s2 and s5 together, which -duration bounds
 	S3       []*slowResult  `json:"s3,omitempty"`
 	S4       []*fastResult  `json:"s4,omitempty"`
 	Probes   []*probeResult `json:"probes,omitempty"`
@@ -54,6 +58,7 @@ func newReport(cfg *config, dir string) *report {
 		Dir:        dir,
 		LoadBefore: loadAverage(),
 		Problems:   []string{},
+		Notes:      cfg.notes,
 		Config: runConfig{
 			DurationS: cfg.duration.Seconds(),
 			PerfS:     cfg.perf.Seconds(),

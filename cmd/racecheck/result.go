@@ -1,7 +1,6 @@
 package main
 
 import (
-	"slices"
 	"time"
 )
 
@@ -29,7 +28,6 @@ type stormResult struct {
 
 	st           *strategy
 	write, close time.Duration
-	perRound     []float64 // cycles per second in each round
 }
 
 // failed reports whether the strategy saw any error, its spawners'
@@ -71,8 +69,7 @@ type fastResult struct {
 	PerS       float64     `json:"cyclesPerS"`
 	Ratio      float64     `json:"cyclesPerSRatioToExec"`
 
-	st       *strategy
-	perRound []float64 // spawns per second in each round
+	st *strategy
 }
 
 // probeResult is the outcome of one probe for one strategy.
@@ -97,24 +94,14 @@ func pct(k, n int64) float64 {
 	return 100 * float64(k) / float64(n)
 }
 
-// medianRatio returns the median of rates[i]/base[i], so that a burst of
-// other load that hits one round does not decide a ratio.
-func medianRatio(rates, base []float64) float64 {
-	var ratios []float64
-	for i := range min(len(rates), len(base)) {
-		if base[i] > 0 {
-			ratios = append(ratios, rates[i]/base[i])
-		}
-	}
-	if len(ratios) == 0 {
+// ratio returns rate over base, or 0 if base is 0: every ratio of speeds
+// in the report is one of overall rates, so that it agrees with the rates
+// shown beside it.
+func ratio(rate, base float64) float64 {
+	if base <= 0 {
 		return 0
 	}
-	slices.Sort(ratios)
-	n := len(ratios)
-	if n%2 == 1 {
-		return ratios[n/2]
-	}
-	return (ratios[n/2-1] + ratios[n/2]) / 2
+	return rate / base
 }
 
 func findStorm(res []*stormResult, name string) *stormResult {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -48,24 +47,28 @@ func (r *runner) sleep(d time.Duration) bool {
 	}
 }
 
-// spawners starts n goroutines that run path with run until stop is
-// called, which waits for them and returns what errors they saw. An error
-// once ctx is done does not count: the signal that ended the run may have
-// killed the command.
-func spawners(ctx context.Context, n int, run func(string) error, path string) (spawned *atomic.Int64, stop func() errorCounts) {
+// spawners starts n goroutines that run path with run, again and again,
+// until stop is called or ctx is done; stop returns what errors they saw.
+// They wait for each other before their first run, so that a large n
+// does not delay the first runs behind the starting of the others, and
+// stop kills the commands still running, so that it returns at once
+// whatever n. An error that interrupted excuses does not count.
+func spawners(ctx context.Context, n int, run func(context.Context, string) error, path string) (spawned *atomic.Int64, stop func() errorCounts) {
+	ctx, cancel := context.WithCancel(ctx)
 	var (
 		wg       sync.WaitGroup
-		done     atomic.Bool
 		mu       sync.Mutex
 		failures errorCounts
 	)
 	spawned = new(atomic.Int64)
+	begin := make(chan struct{})
 	for range n {
 		wg.Go(func() {
+			<-begin
 			var c errorCounts
-			for !done.Load() {
-				err := run(path)
-				if err != nil && ctx.Err() != nil {
+			for ctx.Err() == nil {
+				err := run(ctx, path)
+				if err != nil && interrupted(ctx, err) {
 					break
 				}
 				c.add(err)
@@ -76,10 +79,38 @@ func spawners(ctx context.Context, n int, run func(string) error, path string) (
 			mu.Unlock()
 		})
 	}
+	close(begin)
 	return spawned, func() errorCounts {
-		done.Store(true)
+		cancel()
 		wg.Wait()
 		return failures
+	}
+}
+
+// signalGrace is how long interrupted waits for the run to be stopped
+// after a command died of a stop signal: the signal that reached the
+// command's whole process group, as a terminal's Ctrl-C does, reaches
+// racecheck's handler a moment later, later still on a loaded machine.
+var signalGrace = 2 * time.Second
+
+// interrupted reports whether err is due to the end of the run or of a
+// scenario rather than to the strategy: ctx is done, or the command died
+// of one of stopSignals and ctx is done within signalGrace, because the
+// same signal stopped racecheck. Such an error is no failure of anything.
+func interrupted(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	if errorKind(err) != kindStopSignal {
+		return false
+	}
+	t := time.NewTimer(signalGrace)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return true
+	case <-t.C:
+		return false
 	}
 }
 
@@ -95,7 +126,7 @@ func (r *runner) preflight(rep *report) bool {
 	path := r.path("preflight-exec")
 	err := os.WriteFile(path, script, 0o755)
 	if err == nil {
-		err = exec.Command(path).Run()
+		err = runExec(r.ctx, path)
 	}
 	os.Remove(path)
 	if err != nil {
@@ -106,12 +137,12 @@ func (r *runner) preflight(rep *report) bool {
 	path = r.path("preflight-safeexec")
 	err = safeexec.WriteExecutable(path, script, 0o755)
 	if err == nil {
-		err = safeexec.Command(path).Run()
+		err = runSafe(r.ctx, path)
 	}
 	os.Remove(path)
 	var g gateDelta
 	g.add(stats0, safeexec.ReadStats())
-	rep.Closes.add(g)
+	rep.Closes.add(g.Closes)
 	if err != nil {
 		rep.Problems = append(rep.Problems, "safeexec could not write and run a script where plain os/exec could: "+err.Error())
 	}

@@ -98,7 +98,10 @@ func (r *runner) slowOne(st *strategy, data []byte) *slowResult {
 	t5, c5 := time.Now(), spawned.Load()
 
 	if err == nil {
-		err = st.run(path)
+		err = st.run(r.ctx, path)
+	}
+	if err != nil && interrupted(r.ctx, err) {
+		return res
 	}
 	res.Cycles = 1
 	if err != nil {

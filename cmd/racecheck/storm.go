@@ -8,12 +8,36 @@ import (
 	"github.com/forkgate/forkgate/safeexec"
 )
 
-// S1 and S2: the storms, in rounds.
+// S1, S2 and S5: the storms, in rounds. A writer writes a script and runs
+// it, over and over, while spawners start true.
 
-// newStorm returns empty s1 or s2 results, one per strategy.
-func (r *runner) newStorm() []*stormResult {
+// stormScenarios are the storms, in the order they run.
+var stormScenarios = []string{"s1", "s2", "s5"}
+
+// inStorm reports whether st runs in the storm sc. S5 is about who runs
+// the file, so it keeps only plain os/exec, the retry and safeexec: the
+// mutex and the global gate would tell nothing more.
+func inStorm(sc string, st *strategy) bool {
+	return sc != "s5" || st.name == "exec" || st.name == "retry" || st.name == "safeexec"
+}
+
+// weight returns st's share of the time of the storm sc: exec and
+// safeexec, which the verdict compares, get twice the time of the others,
+// and so does the retry in S5, which S5 is there to show.
+func weight(sc string, st *strategy) int {
+	if st.name == "exec" || st.name == "safeexec" || sc == "s5" && st.name == "retry" {
+		return 2
+	}
+	return 1
+}
+
+// newStorm returns empty results of the storm sc, one per strategy in it.
+func (r *runner) newStorm(sc string) []*stormResult {
 	var res []*stormResult
 	for _, st := range r.cfg.strategies {
+		if !inStorm(sc, st) {
+			continue
+		}
 		s := &stormResult{Strategy: st.name, st: st}
 		if st.retried != nil {
 			s.Retried = new(uint64)
@@ -24,6 +48,118 @@ func (r *runner) newStorm() []*stormResult {
 		res = append(res, s)
 	}
 	return res
+}
+
+// storms runs the storms res holds, in -rounds rounds, until deadline or
+// with -cycles; other runs the files of S5. After each round it asks
+// decided, and stops if it reports true. It returns the rounds run.
+//
+// Each slice of a round (one strategy in one storm) gets its weight's
+// share of the time left, so a slice that overran, by finishing its last
+// cycle, shortens the ones after it: the storms end at deadline, plus at
+// most about one cycle.
+func (r *runner) storms(res map[string][]*stormResult, other *otherRunner, deadline time.Time,
+	decided func(roundsRun int) bool) int {
+	var scens []string
+	units := 0 // the weights of the slices left
+	for _, sc := range stormScenarios {
+		if res[sc] != nil {
+			scens = append(scens, sc)
+			for _, s := range res[sc] {
+				units += r.cfg.rounds * weight(sc, s.st)
+			}
+		}
+	}
+	rounds, roundsRun := r.cfg.rounds, 0
+	for round := range rounds {
+		for _, sc := range scens {
+			label := fmt.Sprintf("%s round %d/%d", sc, round+1, rounds)
+			r.inRound(label, round, func(_ int, st *strategy) {
+				acc := findStorm(res[sc], st.name)
+				if acc == nil {
+					return
+				}
+				w := weight(sc, st)
+				d := time.Until(deadline) * time.Duration(w) / time.Duration(max(units, 1))
+				units -= w
+				// With -cycles, round i runs its share of exactly n.
+				n := int64(r.cfg.cycles*(round+1)/rounds - r.cfg.cycles*round/rounds)
+				if r.cfg.cycles > 0 && n == 0 || r.cfg.cycles == 0 && d <= 0 {
+					return
+				}
+				withGate(st, func() { r.stormSlice(acc, sc, other, d, n) })
+			})
+		}
+		if r.ctx.Err() != nil {
+			break
+		}
+		roundsRun = round + 1
+		if decided(roundsRun) {
+			break
+		}
+	}
+	for _, sc := range scens {
+		finishStorm(res[sc])
+	}
+	return roundsRun
+}
+
+// stormSlice runs one slice of the storm sc for acc's strategy: n cycles,
+// or for d if n is 0. In S1 the spawners use the strategy, in S2 plain
+// os/exec; in S5 they use the strategy, and other, another process that
+// does not retry, runs the file.
+func (r *runner) stormSlice(acc *stormResult, sc string, other *otherRunner, d time.Duration, n int64) {
+	st := acc.st
+	spawn, run := st.run, st.run
+	switch sc {
+	case "s2":
+		spawn = runExec
+	case "s5":
+		run = other.run
+	}
+	var retried0 uint64
+	if st.retried != nil {
+		retried0 = st.retried()
+	}
+	stats0 := safeexec.ReadStats()
+
+	spawned, stop := spawners(r.ctx, r.cfg.spawners, spawn, r.truePath)
+	begin := time.Now()
+	deadline := begin.Add(d)
+	var cycles int64
+	for ; (n > 0 && cycles < n || n == 0 && time.Now().Before(deadline)) && r.ctx.Err() == nil; cycles++ {
+		path := r.path("storm")
+		err := acc.writeScript(st, path)
+		wrote := err == nil
+		if wrote {
+			err = run(r.ctx, path)
+		}
+		os.Remove(path)
+		if err != nil && interrupted(r.ctx, err) || r.ctx.Err() != nil {
+			break // the signal that stopped the run may have killed the script
+		}
+		if err != nil {
+			acc.Failures++
+			if !wrote {
+				acc.WriteFailures++
+			}
+		}
+		acc.Errors.add(err)
+	}
+	elapsed := time.Since(begin)
+	spawnErrs := stop()
+	acc.SpawnErrors.merge(spawnErrs)
+	acc.SpawnFailures += spawnErrs.total()
+
+	acc.Cycles += cycles
+	acc.DurationS += elapsed.Seconds()
+	acc.Spawns += spawned.Load()
+	if st.retried != nil {
+		*acc.Retried += st.retried() - retried0
+	}
+	if acc.Gate != nil {
+		acc.Gate.add(stats0, safeexec.ReadStats())
+	}
 }
 
 // writeScript writes script to path with st, as os.WriteFile or
@@ -45,63 +181,7 @@ func (acc *stormResult) writeScript(st *strategy, path string) error {
 	return err
 }
 
-// stormSlice runs one round of s1 or s2 (ungated) for acc's strategy:
-// n cycles, or for d if n is 0.
-func (r *runner) stormSlice(acc *stormResult, ungated bool, d time.Duration, n int64) {
-	st := acc.st
-	spawn := st.run
-	if ungated {
-		spawn = runExec
-	}
-	var retried0 uint64
-	if st.retried != nil {
-		retried0 = st.retried()
-	}
-	stats0 := safeexec.ReadStats()
-
-	spawned, stop := spawners(r.ctx, r.cfg.spawners, spawn, r.truePath)
-	begin := time.Now()
-	deadline := begin.Add(d)
-	var cycles int64
-	for ; (n > 0 && cycles < n || n == 0 && time.Now().Before(deadline)) && r.ctx.Err() == nil; cycles++ {
-		path := r.path("storm")
-		err := acc.writeScript(st, path)
-		wrote := err == nil
-		if wrote {
-			err = st.run(path)
-		}
-		os.Remove(path)
-		if r.ctx.Err() != nil {
-			break // the signal that ended the run may have killed the script
-		}
-		if err != nil {
-			acc.Failures++
-			if !wrote {
-				acc.WriteFailures++
-			}
-		}
-		acc.Errors.add(err)
-	}
-	elapsed := time.Since(begin)
-	spawnErrs := stop()
-	acc.SpawnErrors.merge(spawnErrs)
-	acc.SpawnFailures += spawnErrs.total()
-
-	acc.Cycles += cycles
-	acc.DurationS += elapsed.Seconds()
-	if cycles > 0 {
-		acc.perRound = append(acc.perRound, float64(cycles)/elapsed.Seconds())
-	}
-	acc.Spawns += spawned.Load()
-	if st.retried != nil {
-		*acc.Retried += st.retried() - retried0
-	}
-	if acc.Gate != nil {
-		acc.Gate.add(stats0, safeexec.ReadStats())
-	}
-}
-
-// finishStorm sets the means and rates of s1 or s2.
+// finishStorm sets the means and rates of a storm's results.
 func finishStorm(res []*stormResult) {
 	for _, s := range res {
 		if s.DurationS > 0 {
@@ -115,73 +195,6 @@ func finishStorm(res []*stormResult) {
 		if s.FirstError == "" {
 			s.FirstError = s.SpawnErrors.first
 		}
-		s.Ratio = medianRatio(s.perRound, res[0].perRound)
+		s.Ratio = ratio(s.CyclesPerS, findStorm(res, "exec").CyclesPerS)
 	}
-}
-
-// storms runs s1 and s2, those chosen, in rounds. After each round it
-// asks decided, and stops if it reports true. It returns the rounds run.
-func (r *runner) storms(rep *report, decided func(roundsRun int) bool) int {
-	var scens []string
-	for _, sc := range r.cfg.scenarios {
-		switch sc {
-		case "s1":
-			rep.S1 = r.newStorm()
-		case "s2":
-			rep.S2 = r.newStorm()
-		default:
-			continue
-		}
-		scens = append(scens, sc)
-	}
-	if len(scens) == 0 {
-		return 0
-	}
-	rounds := r.cfg.rounds
-	// exec and safeexec, which the verdict compares, get twice the time
-	// of the others, so that the verdict comes sooner.
-	weights := 0
-	for _, st := range r.cfg.strategies {
-		weights += weight(st)
-	}
-	slice := r.cfg.duration / time.Duration(rounds*len(scens)*weights)
-	roundsRun := 0
-	for round := range rounds {
-		for _, sc := range scens {
-			res := rep.S1
-			if sc == "s2" {
-				res = rep.S2
-			}
-			label := fmt.Sprintf("%s round %d/%d", sc, round+1, rounds)
-			r.inRound(label, round, func(i int, st *strategy) {
-				// With -cycles, round i runs its share of exactly n.
-				n := int64(r.cfg.cycles*(round+1)/rounds - r.cfg.cycles*round/rounds)
-				if r.cfg.cycles > 0 && n == 0 {
-					return
-				}
-				withGate(st, func() { r.stormSlice(res[i], sc == "s2", slice*time.Duration(weight(st)), n) })
-			})
-		}
-		if r.ctx.Err() != nil {
-			break
-		}
-		roundsRun = round + 1
-		if decided(roundsRun) {
-			break
-		}
-	}
-	for _, res := range [][]*stormResult{rep.S1, rep.S2} {
-		if res != nil {
-			finishStorm(res)
-		}
-	}
-	return roundsRun
-}
-
-// weight returns st's share of the time of s1 and s2.
-func weight(st *strategy) int {
-	if st.name == "exec" || st.name == "safeexec" {
-		return 2
-	}
-	return 1
 }
