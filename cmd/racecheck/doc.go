@@ -13,9 +13,9 @@
 //
 //	racecheck [flags]
 //
-// With no flags it runs every scenario with every strategy in at most
-// about 85s, shows progress on standard error and prints the verdict
-// first, then one block per scenario, on standard output.
+// With no flags it runs every scenario with every strategy in about 80s,
+// shows progress on standard error and prints the verdict first, then one
+// block per scenario, on standard output.
 //
 // The strategies are:
 //
@@ -42,15 +42,25 @@
 //	        the spawn rate during the write over the rate around it.
 //	s4      fast path: Start and Wait of true, from 1 and from 4
 //	        goroutines, no writer, for -perf per strategy.
+//	s5      other runner: like s1, but another process, which does not
+//	        retry, runs the file: racecheck itself, running each path
+//	        it is sent with plain os/exec. It runs exec, retry and
+//	        safeexec only: a retry protects only the starts that go
+//	        through it; safeexec's Close makes the file safe for every
+//	        runner.
 //	probes  deadlock probes for the safeexec strategies, one at a time,
 //	        each in a child process: (a) a goroutine runs a command while
 //	        a File it created is open, then closes it; (b) a goroutine has
 //	        two Files open while another starts commands. With the global
-//	        gate, (a) is the deadlock documented at SetGlobalGate.
+//	        gate, (a) is the deadlock documented at SetGlobalGate:
+//	        expected, and no failure.
 //
 // Every error a writer or spawner sees counts as a failure of its
-// strategy, split by kind: ETXTBSY, permission (EACCES, EPERM), exit
-// status (the program ran and failed) and other.
+// strategy, split by kind: ETXTBSY, permission (EACCES, EPERM), ran and
+// failed (an exit status, or killed) and other, except that of a command
+// killed by the signal that stops racecheck, whether racecheck alone or
+// its whole process group got it (a terminal's Ctrl-C): that is no
+// failure of anything.
 //
 // # The verdict
 //
@@ -63,11 +73,13 @@
 // os/exec's rate of ETXTBSY in the same rounds: Fisher's exact test,
 // stratified by scenario (the exact Cochran–Mantel–Haenszel test), so
 // that s1 and s2 add up their evidence without being taken for one rate.
-// The p-value of each scenario alone is shown too.
+// The p-value of each scenario alone is shown too. Under the verdict, s5's
+// counts answer the question "why not just retry?".
 //
 // s1 and s2 run in -rounds rounds, in which every strategy takes its turn
 // in an order that turns with the round, so that drift of the machine hits
-// all alike; exec and safeexec get twice the time of the others. Racecheck
+// all alike; exec and safeexec get twice the time of the others. Each turn
+// gets its share of the time left, so one that overran shortens the next. Racecheck
 // looks at the data after a quarter, half and all of the rounds (rounded
 // up), and stops at the first look at which the verdict is decided.
 // Looking three times gives three chances of a false "removed", so each
@@ -81,15 +93,17 @@
 // # Flags
 //
 //	-duration d
-//		the most time s1 and s2 take together, over all strategies
-//		(default 55s); they stop at an earlier look once decided
+//		the most time s1, s2 and s5 take together, over all strategies
+//		(default 55s), overrun by at most about one cycle; s5 gets a
+//		fifth; s1 and s2 stop at an earlier look once decided
 //	-cycles n
 //		instead, run exactly n write and exec cycles per strategy in
 //		each of s1 and s2, and look once, at the end
 //	-rounds n
-//		rounds of s1, s2 and s4 (default 8)
+//		rounds of s1, s2, s4 and s5 (default 8, at most 100)
 //	-spawners n
-//		spawner goroutines in s1 and s2 (default 2)
+//		spawner goroutines in s1, s2 and s5 (default 2); more than 256
+//		per CPU is lowered to that, and the report says so
 //	-perf d
 //		time per strategy in s4, for each goroutine count, and the
 //		length of the slow write in s3 (default 1s)
@@ -102,15 +116,16 @@
 //		also show the project's performance targets for safeexec; they
 //		are goals for its developers and never change the exit status
 //	-scenarios list
-//		comma-separated scenarios to run (default s1,s2,s3,s4,probes)
+//		comma-separated scenarios to run (default s1,s2,s3,s4,s5,probes)
 //	-strategies list
 //		comma-separated strategies to run (default all)
 //
 // A probe that does not exit within 30s gets SIGQUIT, and the report
 // shows the first lines of its goroutine dump. SIGINT or SIGTERM stops a
-// run within about a second, prints what was measured so far, marked
-// incomplete, and removes the temporary directory; a second signal exits
-// at once.
+// run within about a second, however many spawners, kills the commands
+// still running, prints what was measured so far under one line that says
+// which signal stopped it, and removes the temporary directory; a second
+// signal exits at once.
 //
 // # Exit status
 //
@@ -122,7 +137,7 @@
 //	2  a usage error, or nothing to measure: plain os/exec cannot run a
 //	   file written in -dir (noexec, permissions), there is no true
 //	   program, or the temporary directory cannot be made
-//	3  interrupted by a signal, with no failure of safeexec so far
+//	3  stopped by a signal, with no failure of safeexec before it
 //
 // # JSON
 //
@@ -131,16 +146,19 @@
 // Pct percent, PerS per second); counts are integers.
 //
 //	complete    false if a signal cut the run short
+//	signal      the signal that did
 //	exitCode    the exit status
 //	goos, goarch, goVersion, cpus
 //	dir         where the temporary directory was made
 //	fsType      the filesystem's name; fsMagic its statfs f_type (Linux)
 //	closePath   the paths safeexec's Close took, most used first
 //	closes      {flockDrains, pipeDrains, barriers}: Closes by path
+//	notes       flags racecheck lowered to what the machine can serve
 //	execError   why plain os/exec cannot run files in dir (exit 2)
 //	config      {durationS, perfS, cycles, rounds, spawners, scenarios,
 //	            strategies}
 //	elapsedS    the whole run
+//	stormsS     s1, s2 and s5 together, which -duration bounds
 //	loadBefore, loadAfter  load averages over 1, 5, 15 minutes (Linux)
 //	verdict     {decided, reproduced, removed, safeexecFailed, alpha,
 //	            alphaPerLook, lookRounds, pValue, significant, looks
@@ -151,7 +169,7 @@
 //	            execRatePctHigh, safeexecCycles, safeexecFailures,
 //	            safeexecSpawnFailures, safeexecRatePct,
 //	            safeexecRatePctHigh, pValue (this scenario alone)}]}
-//	s1, s2      per strategy: {strategy, cycles, failures, errors,
+//	s1, s2, s5  per strategy: {strategy, cycles, failures, errors,
 //	            writeFailures, firstError, retried, spawns, spawnFailures,
 //	            spawnErrors, durationS, cyclesPerS, cyclesPerSRatioToExec,
 //	            writeMeanUs, closeMeanUs, gate}
@@ -169,8 +187,10 @@
 //	problems    what made the exit status 1, as sentences
 //
 // errors and spawnErrors are {etxtbsy, permission, exitStatus, other};
-// gate is what safeexec's counters did: {slowPaths, giveUps, flockDrains,
-// pipeDrains, barriers, drainWaits, waitedMs}.
+// gate is what safeexec's counters did: {slowPaths, giveUps, closes,
+// drainWaits, waitedMs}, closes as above. Every ratio of rates to exec's
+// is one of overall rates: cycles (or spawns) over seconds, summed over
+// the rounds.
 //
 // The race needs fork and a kernel that refuses to run a file open for
 // writing: Linux and the BSDs. On macOS racecheck runs but finds no race;

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -186,14 +185,7 @@ func run(cfg *config, stdout, stderr io.Writer) int {
 	}
 	code := rep.finish(cfg, begin, ctx.Err() != nil)
 	if cfg.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			fmt.Fprintf(stderr, "racecheck: %v\n", err)
-		}
-		for _, p := range rep.Problems {
-			fmt.Fprintf(stderr, "racecheck: FAIL: %s\n", p)
-		}
+		printJSON(stdout, stderr, rep)
 	} else {
 		printText(stdout, rep, cfg)
 	}

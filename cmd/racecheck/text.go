@@ -12,7 +12,7 @@ import (
 // printText prints rep for a person.
 func printText(w io.Writer, rep *report, cfg *config) {
 	if !rep.Complete {
-		fmt.Fprintf(w, "INCOMPLETE: stopped by %s after %.1fs (exit %d); the numbers below are those measured until then.\n",
+		fmt.Fprintf(w, "INCOMPLETE: stopped by %s after %.1fs (exit %d); below is what was measured until then.\n",
 			rep.Signal, rep.ElapsedS, rep.ExitCode)
 	}
 	printVerdict(w, rep, cfg)
