@@ -269,7 +269,7 @@ func watchSignals(cancel context.CancelCauseFunc, dir string, stderr io.Writer) 
 		select {
 		case sig := <-sigs:
 			fmt.Fprintf(stderr, "\nracecheck: %v: stopping; a second signal exits at once\n", sig)
-			cancel(errors.New(sig.String()))
+			cancel(errors.New(signalName(sig)))
 		case <-done:
 			return
 		}

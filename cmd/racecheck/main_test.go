@@ -101,7 +101,7 @@ func TestClamp(t *testing.T) {
 // TestDurationBound checks that -duration bounds s1, s2 and s5, however
 // many spawners, but for about one cycle (issue #14: 68s for 5s).
 func TestDurationBound(t *testing.T) {
-	const d = 2 * time.Second
+	const d = time.Second
 	code, out := runFor(t, "-scenarios", "s1,s5", "-duration", d.String(), "-spawners", "32", "-json")
 	if code != 0 {
 		t.Errorf("exit status %d, want 0", code)

@@ -13,3 +13,6 @@ var quitSignal = os.Kill
 // diedOfStopSignal reports false: without Unix signals, a command that
 // racecheck's stop signal ended cannot be told from one that failed.
 func diedOfStopSignal(err error) bool { return false }
+
+// signalName returns the name of sig.
+func signalName(sig os.Signal) string { return sig.String() }

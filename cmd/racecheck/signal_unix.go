@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // stopSignals end a run early; a second one ends it at once.
@@ -34,4 +36,14 @@ func diedOfStopSignal(err error) bool {
 		}
 	}
 	return false
+}
+
+// signalName returns the name of sig, such as SIGINT.
+func signalName(sig os.Signal) string {
+	if s, ok := sig.(syscall.Signal); ok {
+		if name := unix.SignalName(s); name != "" {
+			return name
+		}
+	}
+	return sig.String()
 }

@@ -164,7 +164,7 @@ func TestSignal(t *testing.T) {
 // later, and no others.
 func TestInterrupted(t *testing.T) {
 	defer func(d time.Duration) { signalGrace = d }(signalGrace)
-	signalGrace = time.Second
+	signalGrace = 300 * time.Millisecond
 	killed := exec.Command("sh", "-c", "kill -INT $$").Run()
 	shell := exec.Command("sh", "-c", "exit 130").Run() // a shell's status for SIGINT
 	failed := exec.Command("sh", "-c", "exit 1").Run()
@@ -186,7 +186,7 @@ func TestInterrupted(t *testing.T) {
 			defer cancel()
 			if tt.stopped {
 				// The signal reaches racecheck's handler after the command.
-				timer := time.AfterFunc(50*time.Millisecond, cancel)
+				timer := time.AfterFunc(20*time.Millisecond, cancel)
 				defer timer.Stop()
 			}
 			if got := interrupted(ctx, tt.err); got != tt.want {

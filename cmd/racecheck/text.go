@@ -108,16 +108,18 @@ func printStormsSetting(w io.Writer, rep *report, cfg *config) {
 	if len(names) == 0 {
 		return
 	}
-	line := strings.Join(names, ", ") + ": "
-	if cfg.cycles > 0 {
-		line += fmt.Sprintf("%d cycles per strategy in %s", cfg.cycles, plural(cfg.rounds, "round"))
-	} else {
-		line += fmt.Sprintf("%.1fs; -duration %v bounds them, but for a last cycle", rep.StormsS, cfg.duration)
-	}
+	line := strings.Join(names, ", ") + ": " + plural(cfg.spawners, "spawner") + "; "
 	if v := rep.Verdict; v != nil {
-		line += fmt.Sprintf("; %d of %s run", v.RoundsRun, plural(cfg.rounds, "round"))
+		line += fmt.Sprintf("%d of %d rounds run", v.RoundsRun, cfg.rounds)
+	} else {
+		line += plural(cfg.rounds, "round")
 	}
-	fmt.Fprintln(w, wrap(line+"; "+plural(cfg.spawners, "spawner"), 100, "  "))
+	if cfg.cycles > 0 {
+		line += fmt.Sprintf(", %d cycles per strategy", cfg.cycles)
+	} else {
+		line += fmt.Sprintf(" in %.1fs, within -duration %v but for about one cycle", rep.StormsS, cfg.duration)
+	}
+	fmt.Fprintln(w, wrap(line, 100, "  "))
 }
 
 func printStorm(w io.Writer, res []*stormResult) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"runtime"
 	"slices"
 )
 
@@ -96,7 +97,9 @@ func (v *verdict) suggest(cfg *config) {
 	scale := 3.0
 	if k == 0 {
 		// No rate to go by: make the race likelier as well.
-		v.SuggestSpawners = 2 * max(cfg.spawners, 2)
+		if n := min(2*max(cfg.spawners, 2), maxSpawnersPerCPU*runtime.NumCPU()); n > cfg.spawners {
+			v.SuggestSpawners = n
+		}
 	} else {
 		rate := float64(k) / float64(n)
 		for need := int64(1); need < 1000; need++ {
