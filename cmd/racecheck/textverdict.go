@@ -17,6 +17,7 @@ func printVerdict(w io.Writer, rep *report, cfg *config) {
 	}
 	if v == nil {
 		fmt.Fprintln(w, "Verdict: none; it needs scenario s1 or s2 (-scenarios).")
+		printWhyNotRetry(w, rep.S5)
 		return
 	}
 	var cycles, failed, spawnsFailed int64
