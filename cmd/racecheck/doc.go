@@ -13,7 +13,7 @@
 //
 //	racecheck [flags]
 //
-// With no flags it runs every scenario with every strategy in about 80s,
+// With no flags it runs every scenario with every strategy in about a minute,
 // shows progress on standard error and prints the verdict first, then one
 // block per scenario, on standard output.
 //
