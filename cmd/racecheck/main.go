@@ -1,185 +1,8 @@
-// Racecheck tells whether the ETXTBSY race happens on this machine and
-// filesystem, and whether safeexec removes it there.
-//
-// A program that writes an executable and runs it while other goroutines
-// start commands can fail with ETXTBSY ("text file busy"): a child forked
-// in between holds a copy of the writer's descriptor until it execs (see
-// https://go.dev/issue/22315). Racecheck provokes the race with several
-// strategies in one process, counts every failure the callers see, and
-// measures what each strategy costs, relative to plain os/exec measured in
-// the same run.
-//
-// Usage:
-//
-//	racecheck [flags]
-//
-// With no flags it runs every scenario with every strategy in at most
-// about 85s, shows progress on standard error and prints the verdict
-// first, then one block per scenario, on standard output.
-//
-// The strategies are:
-//
-//	exec             plain os/exec: os.WriteFile, then exec.Command
-//	mutex            os/exec with one sync.Mutex held around every Start
-//	retry            os/exec; on ETXTBSY a fresh exec.Cmd after a growing
-//	                 sleep (100µs, doubling), at most 8 retries
-//	safeexec         safeexec.CreateExecutable and safeexec.Command
-//	safeexec+global  the same with safeexec.SetGlobalGate(true)
-//
-// exec and safeexec are always measured: the verdict compares them. The
-// writers make the steps of os.WriteFile and WriteExecutable themselves
-// (create, one Write, Close) so that Close can be timed apart.
-//
-// The scenarios are:
-//
-//	s1      storm: -spawners goroutines start true through the strategy
-//	        while a writer writes a tiny #!/bin/sh script and runs it
-//	        through the strategy, over and over.
-//	s2      ungated storm: like s1, but the spawners use plain os/exec
-//	        whatever the strategy.
-//	s3      slow writer: one goroutine starts true through the strategy
-//	        while a writer writes 1 MiB in 4 KiB chunks over -perf;
-//	        the spawn rate during the write over the rate around it.
-//	s4      fast path: Start and Wait of true, from 1 and from 4
-//	        goroutines, no writer, for -perf per strategy.
-//	probes  deadlock probes for the safeexec strategies, one at a time,
-//	        each in a child process: (a) a goroutine runs a command while
-//	        a File it created is open, then closes it; (b) a goroutine has
-//	        two Files open while another starts commands. With the global
-//	        gate, (a) is the deadlock documented at SetGlobalGate.
-//
-// Every error a writer or spawner sees counts as a failure of its
-// strategy, split by kind: ETXTBSY, permission (EACCES, EPERM), exit
-// status (the program ran and failed) and other.
-//
-// # The verdict
-//
-// The verdict answers two questions from s1 and s2. Did the race
-// reproduce here? Yes if plain os/exec met ETXTBSY at all; racecheck gives
-// its k failures in n cycles with an exact (Clopper–Pearson) 95% interval.
-// Did safeexec remove it? No as soon as safeexec fails at all, with any
-// error. Yes if it never failed (0 in m cycles, with the interval's upper
-// bound) and a one-sided exact test finds its rate lower than plain
-// os/exec's rate of ETXTBSY in the same rounds: Fisher's exact test,
-// stratified by scenario (the exact Cochran–Mantel–Haenszel test), so
-// that s1 and s2 add up their evidence without being taken for one rate.
-// The p-value of each scenario alone is shown too.
-//
-// s1 and s2 run in -rounds rounds, in which every strategy takes its turn
-// in an order that turns with the round, so that drift of the machine hits
-// all alike; exec and safeexec get twice the time of the others. Racecheck
-// looks at the data after a quarter, half and all of the rounds (rounded
-// up), and stops at the first look at which the verdict is decided.
-// Looking three times gives three chances of a false "removed", so each
-// look tests at 0.05/3 (Bonferroni): the chance of a false "removed" in
-// the whole run stays below 0.05. When safeexec never fails and runs as
-// many cycles as plain os/exec, a look decides once plain os/exec has met
-// ETXTBSY about 6 times. If the last look does not decide, racecheck says
-// that the evidence is not enough, and proposes a -duration (or -cycles)
-// and -spawners that would likely be.
-//
-// # Flags
-//
-//	-duration d
-//		the most time s1 and s2 take together, over all strategies
-//		(default 55s); they stop at an earlier look once decided
-//	-cycles n
-//		instead, run exactly n write and exec cycles per strategy in
-//		each of s1 and s2, and look once, at the end
-//	-rounds n
-//		rounds of s1, s2 and s4 (default 8)
-//	-spawners n
-//		spawner goroutines in s1 and s2 (default 2)
-//	-perf d
-//		time per strategy in s4, for each goroutine count, and the
-//		length of the slow write in s3 (default 1s)
-//	-dir dir
-//		make the temporary directory in dir, to test its filesystem
-//		(default: the default temporary directory)
-//	-json
-//		print the report as JSON instead of text
-//	-goals
-//		also show the project's performance targets for safeexec; they
-//		are goals for its developers and never change the exit status
-//	-scenarios list
-//		comma-separated scenarios to run (default s1,s2,s3,s4,probes)
-//	-strategies list
-//		comma-separated strategies to run (default all)
-//
-// A probe that does not exit within 30s gets SIGQUIT, and the report
-// shows the first lines of its goroutine dump. SIGINT or SIGTERM stops a
-// run within about a second, prints what was measured so far, marked
-// incomplete, and removes the temporary directory; a second signal exits
-// at once.
-//
-// # Exit status
-//
-//	0  the run ended and neither safeexec strategy had any failure; the
-//	   verdict may still say that the evidence is not enough
-//	1  safeexec or safeexec+global had a failure of any kind in any
-//	   scenario, while plain os/exec could run files in -dir; or a probe
-//	   hung, deadlocked where no deadlock is documented, or failed
-//	2  a usage error, or nothing to measure: plain os/exec cannot run a
-//	   file written in -dir (noexec, permissions), there is no true
-//	   program, or the temporary directory cannot be made
-//	3  interrupted by a signal, with no failure of safeexec so far
-//
-// # JSON
-//
-// With -json racecheck prints one object. Every measurement is a number
-// whose key names its unit (S seconds, Ms milliseconds, Us microseconds,
-// Pct percent, PerS per second); counts are integers.
-//
-//	complete    false if a signal cut the run short
-//	exitCode    the exit status
-//	goos, goarch, goVersion, cpus
-//	dir         where the temporary directory was made
-//	fsType      the filesystem's name; fsMagic its statfs f_type (Linux)
-//	closePath   the paths safeexec's Close took, most used first
-//	closes      {flockDrains, pipeDrains, barriers}: Closes by path
-//	execError   why plain os/exec cannot run files in dir (exit 2)
-//	config      {durationS, perfS, cycles, rounds, spawners, scenarios,
-//	            strategies}
-//	elapsedS    the whole run
-//	loadBefore, loadAfter  load averages over 1, 5, 15 minutes (Linux)
-//	verdict     {decided, reproduced, removed, safeexecFailed, alpha,
-//	            alphaPerLook, lookRounds, pValue, significant, looks
-//	            (made), roundsRun, interrupted (during s1 or s2),
-//	            suggestDurationS, suggestCycles,
-//	            suggestSpawners, scenarios: [{scenario, execCycles,
-//	            execEtxtbsy, execRatePct, execRatePctLow,
-//	            execRatePctHigh, safeexecCycles, safeexecFailures,
-//	            safeexecSpawnFailures, safeexecRatePct,
-//	            safeexecRatePctHigh, pValue (this scenario alone)}]}
-//	s1, s2      per strategy: {strategy, cycles, failures, errors,
-//	            writeFailures, firstError, retried, spawns, spawnFailures,
-//	            spawnErrors, durationS, cyclesPerS, cyclesPerSRatioToExec,
-//	            writeMeanUs, closeMeanUs, gate}
-//	s3          per strategy: {strategy, cycles, failures, errors,
-//	            firstError, writeS, spawnsDuringWrite,
-//	            spawnsPerSDuringWrite, spawnsPerSWithoutWriter,
-//	            ratioDuringToWithout, spawns, spawnFailures, spawnErrors,
-//	            gate}
-//	s4          per strategy and goroutine count: {strategy, goroutines,
-//	            cycles, failures, errors, firstError, durationS,
-//	            cyclesPerS, cyclesPerSRatioToExec}
-//	probes      {strategy, probe, outcome, documented, problem,
-//	            durationS, detail, dump (lines)}
-//	goals       with -goals: {goal, target, got, unit, met}
-//	problems    what made the exit status 1, as sentences
-//
-// errors and spawnErrors are {etxtbsy, permission, exitStatus, other};
-// gate is what safeexec's counters did: {slowPaths, giveUps, flockDrains,
-// pipeDrains, barriers, drainWaits, waitedMs}.
-//
-// The race needs fork and a kernel that refuses to run a file open for
-// writing: Linux and the BSDs. On macOS racecheck runs but finds no race;
-// Windows has no fork, and racecheck says so and exits.
 package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -192,8 +15,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/forkgate/forkgate/safeexec"
 )
 
 // usageError is a bad command line; main exits with status 2.
@@ -201,33 +22,22 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-type config struct {
-	cycles     int
-	duration   time.Duration
-	perf       time.Duration
-	rounds     int
-	spawners   int
-	dir        string
-	json       bool
-	goals      bool
-	scenarios  []string
-	strategies []*strategy
-}
-
-var allScenarios = []string{"s1", "s2", "s3", "s4", "probes"}
-
 // scenarioDescs are the scenarios for -h, one line each.
 var scenarioDescs = []string{
 	"s1      storm: spawners start true while a writer writes a script and runs it",
 	"s2      ungated storm: as s1, with the spawners on plain os/exec",
 	"s3      slow writer: spawn rate while a writer writes 1 MiB over -perf",
 	"s4      fast path: Start and Wait of true from 1 and 4 goroutines, no writer",
+	"s5      other runner: as s1, but another process, which does not retry, runs the file",
 	"probes  deadlock probes for the safeexec strategies, each in a child process",
 }
 
 func main() {
 	if probe := os.Getenv(probeEnv); probe != "" {
 		os.Exit(runProbeChild(probe))
+	}
+	if os.Getenv(otherRunnerEnv) != "" {
+		os.Exit(runOtherRunner())
 	}
 	cfg, err := parseFlags(os.Args[1:], os.Stderr)
 	if err == flag.ErrHelp {
@@ -250,10 +60,10 @@ func parseFlags(args []string, out io.Writer) (*config, error) {
 	fs.SetOutput(out)
 	cfg := &config{}
 	fs.IntVar(&cfg.cycles, "cycles", 0, "run exactly `n` cycles per strategy in each of s1 and s2 (0: use -duration)")
-	fs.DurationVar(&cfg.duration, "duration", 55*time.Second, "the most time s1 and s2 take together; they stop once decided")
+	fs.DurationVar(&cfg.duration, "duration", 55*time.Second, "the most time s1, s2 and s5 take together, plus about one cycle; s1 and s2\nstop once decided")
 	fs.DurationVar(&cfg.perf, "perf", time.Second, "time per strategy in s4, per goroutine count; the slow write in s3")
-	fs.IntVar(&cfg.rounds, "rounds", 8, "rounds of s1, s2 and s4, in which the strategies take turns")
-	fs.IntVar(&cfg.spawners, "spawners", 2, "spawner goroutines in s1 and s2")
+	fs.IntVar(&cfg.rounds, "rounds", 8, fmt.Sprintf("rounds of s1, s2, s4 and s5, in which the strategies take turns (at most %d)", maxRounds))
+	fs.IntVar(&cfg.spawners, "spawners", 2, fmt.Sprintf("spawner goroutines in s1, s2 and s5 (at most %d per CPU)", maxSpawnersPerCPU))
 	fs.StringVar(&cfg.dir, "dir", "", "make the temporary directory in `dir`, to test its filesystem")
 	fs.BoolVar(&cfg.json, "json", false, "print JSON instead of text")
 	fs.BoolVar(&cfg.goals, "goals", false, "also show the project's performance targets (never the exit status)")
@@ -293,9 +103,12 @@ func parseFlags(args []string, out io.Writer) (*config, error) {
 		return nil, usageError{"-perf must be positive"}
 	case cfg.rounds < 1:
 		return nil, usageError{"-rounds must be at least 1"}
+	case cfg.rounds > maxRounds:
+		return nil, usageError{fmt.Sprintf("-rounds must be at most %d", maxRounds)}
 	case cfg.spawners < 1:
 		return nil, usageError{"-spawners must be at least 1: without them there is no race"}
 	}
+	cfg.clamp(runtime.NumCPU())
 	for _, s := range splitList(*scen) {
 		if !slices.Contains(allScenarios, s) {
 			return nil, usageError{fmt.Sprintf("unknown scenario %q (want some of %s)", s, strings.Join(allScenarios, ","))}
@@ -355,8 +168,8 @@ func run(cfg *config, stdout, stderr io.Writer) int {
 	}
 	defer os.RemoveAll(dir)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	defer watchSignals(cancel, dir, stderr)()
 
 	begin := time.Now()
@@ -364,29 +177,90 @@ func run(cfg *config, stdout, stderr io.Writer) int {
 	rep.Dir = filepath.Dir(dir)
 	r := &runner{cfg: cfg, ctx: ctx, dir: dir, truePath: truePath, progress: newProgress(stderr)}
 	if r.preflight(rep) {
-		r.runAll(rep)
+		measure(r, rep)
 	}
 	r.progress.done()
+	if ctx.Err() != nil {
+		rep.Signal = context.Cause(ctx).Error()
+	}
 	code := rep.finish(cfg, begin, ctx.Err() != nil)
 	if cfg.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			fmt.Fprintf(stderr, "racecheck: %v\n", err)
-		}
-		for _, p := range rep.Problems {
-			fmt.Fprintf(stderr, "racecheck: FAIL: %s\n", p)
-		}
+		printJSON(stdout, stderr, rep)
 	} else {
 		printText(stdout, rep, cfg)
 	}
 	return code
 }
 
-// watchSignals cancels the run at the first of stopSignals; at a second
-// one it removes dir and exits at once. It returns a function that stops
-// watching.
-func watchSignals(cancel func(), dir string, stderr io.Writer) (stop func()) {
+// measure runs the chosen scenarios into rep, and judges s1 and s2.
+// -duration bounds s1, s2 and s5 together: s5, if chosen, gets a fifth,
+// and less if s1 and s2 overran their share.
+func measure(r *runner, rep *report) {
+	var storms time.Duration
+	stormsFor := func(res map[string][]*stormResult, other *otherRunner, budget time.Duration, decided func(int) bool) int {
+		begin := time.Now()
+		defer func() { storms += time.Since(begin) }()
+		return r.storms(res, other, begin.Add(budget), decided)
+	}
+	s5Share := time.Duration(0)
+	if slices.Contains(r.cfg.scenarios, "s5") {
+		s5Share = r.cfg.duration / 5
+	}
+	for _, sc := range r.cfg.scenarios {
+		if r.ctx.Err() != nil {
+			break
+		}
+		switch sc {
+		case "s1", "s2":
+			if rep.S1 != nil || rep.S2 != nil {
+				continue // both ran already, in the same rounds
+			}
+			res := map[string][]*stormResult{}
+			for _, sc := range r.cfg.scenarios {
+				if sc == "s1" || sc == "s2" {
+					res[sc] = r.newStorm(sc)
+				}
+			}
+			rep.S1, rep.S2 = res["s1"], res["s2"]
+			// Stop at the first look at which the verdict is decided.
+			roundsRun := stormsFor(res, nil, r.cfg.duration-s5Share, func(roundsRun int) bool {
+				v := judge(rep, r.cfg, roundsRun, false)
+				return v.Decided && slices.Contains(v.LookRounds, roundsRun)
+			})
+			rep.Verdict = judge(rep, r.cfg, roundsRun, r.ctx.Err() != nil)
+		case "s5":
+			rep.S5 = r.newStorm("s5")
+			budget := r.cfg.duration
+			if slices.Contains(r.cfg.scenarios, "s1") || slices.Contains(r.cfg.scenarios, "s2") {
+				budget = min(s5Share, r.cfg.duration-storms)
+			}
+			// S5's other runner serves every strategy: it depends on none.
+			other, err := startOtherRunner(r.ctx)
+			if err != nil {
+				if !interrupted(r.ctx, err) {
+					rep.Problems = append(rep.Problems, "s5: could not start the other runner: "+err.Error())
+				}
+				continue
+			}
+			stormsFor(map[string][]*stormResult{"s5": rep.S5}, other, budget, func(int) bool { return false })
+			other.stop()
+		case "s3":
+			rep.S3 = r.slow()
+		case "s4":
+			for _, frs := range r.fast() {
+				rep.S4 = append(rep.S4, frs...)
+			}
+		case "probes":
+			rep.Probes = r.runProbes()
+		}
+	}
+	rep.StormsS = storms.Seconds()
+}
+
+// watchSignals cancels the run at the first of stopSignals, with the
+// signal's name as the cause; at a second one it removes dir and exits at
+// once. It returns a function that stops watching.
+func watchSignals(cancel context.CancelCauseFunc, dir string, stderr io.Writer) (stop func()) {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, stopSignals...)
 	done := make(chan struct{})
@@ -395,7 +269,7 @@ func watchSignals(cancel func(), dir string, stderr io.Writer) (stop func()) {
 		select {
 		case sig := <-sigs:
 			fmt.Fprintf(stderr, "\nracecheck: %v: stopping; a second signal exits at once\n", sig)
-			cancel()
+			cancel(errors.New(signalName(sig)))
 		case <-done:
 			return
 		}
@@ -411,34 +285,4 @@ func watchSignals(cancel func(), dir string, stderr io.Writer) (stop func()) {
 		close(done)
 		wg.Wait()
 	}
-}
-
-// preflight checks that plain os/exec can run a file written in the work
-// directory, and writes one with safeexec to learn which path its Close
-// takes there. It reports whether the scenarios can run.
-func (r *runner) preflight(rep *report) bool {
-	path := r.path("preflight-exec")
-	err := os.WriteFile(path, script, 0o755)
-	if err == nil {
-		err = exec.Command(path).Run()
-	}
-	os.Remove(path)
-	if err != nil {
-		rep.ExecError = err.Error()
-		return false
-	}
-	stats0 := safeexec.ReadStats()
-	path = r.path("preflight-safeexec")
-	err = safeexec.WriteExecutable(path, script, 0o755)
-	if err == nil {
-		err = safeexec.Command(path).Run()
-	}
-	os.Remove(path)
-	var g gateDelta
-	g.add(stats0, safeexec.ReadStats())
-	rep.Closes.add(g)
-	if err != nil {
-		rep.Problems = append(rep.Problems, "safeexec could not write and run a script where plain os/exec could: "+err.Error())
-	}
-	return true
 }

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"math"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"go.uber.org/goleak"
@@ -21,6 +24,9 @@ func TestMain(m *testing.M) {
 			os.Exit(superviseProbe(probe, fn))
 		}
 		os.Exit(runProbeChild(probe))
+	}
+	if os.Getenv(otherRunnerEnv) != "" {
+		os.Exit(runOtherRunner())
 	}
 	goleak.VerifyTestMain(m)
 }
@@ -39,6 +45,7 @@ func TestParseFlags(t *testing.T) {
 		{name: "zero duration", args: []string{"-duration", "0"}, wantErr: "-duration must be positive"},
 		{name: "zero perf", args: []string{"-perf", "0"}, wantErr: "-perf must be positive"},
 		{name: "zero rounds", args: []string{"-rounds", "0"}, wantErr: "-rounds must be at least 1"},
+		{name: "too many rounds", args: []string{"-rounds", "101"}, wantErr: "-rounds must be at most 100"},
 		{name: "negative spawners", args: []string{"-spawners", "-1"}, wantErr: "-spawners must be at least 1"},
 		{name: "no spawners", args: []string{"-spawners", "0"}, wantErr: "-spawners must be at least 1"},
 		{name: "unknown scenario", args: []string{"-scenarios", "s9"}, wantErr: `unknown scenario "s9"`},
@@ -67,6 +74,51 @@ func TestParseFlags(t *testing.T) {
 				t.Errorf("parseFlags(%q): strategies %v, want exec first and safeexec", tt.args, names)
 			}
 		})
+	}
+}
+
+// TestClamp checks that -spawners beyond what the machine can serve is
+// lowered, and that the report says so (issue #14).
+func TestClamp(t *testing.T) {
+	most := maxSpawnersPerCPU * runtime.NumCPU()
+	for _, n := range []int{most, most + 1, 100000} {
+		cfg, err := parseFlags([]string{"-spawners", fmt.Sprint(n)}, io.Discard)
+		if err != nil {
+			t.Fatalf("parseFlags(-spawners %d) = %v", n, err)
+		}
+		if want := min(n, most); cfg.spawners != want || (len(cfg.notes) > 0) != (n > most) {
+			t.Errorf("-spawners %d: %d spawners, notes %q; want %d, a note %v", n, cfg.spawners, cfg.notes, want, n > most)
+		}
+		rep := newReport(cfg, t.TempDir())
+		var out bytes.Buffer
+		printSetting(&out, rep, cfg)
+		if n > most && !strings.Contains(out.String(), fmt.Sprintf("Note: -spawners %d is more than", n)) {
+			t.Errorf("-spawners %d: the setting does not say it was clamped:\n%s", n, out.String())
+		}
+	}
+}
+
+// TestDurationBound checks that -duration bounds s1, s2 and s5, however
+// many spawners, but for about one cycle (issue #14: 68s for 5s).
+func TestDurationBound(t *testing.T) {
+	const d = time.Second
+	code, out := runFor(t, "-scenarios", "s1,s5", "-duration", d.String(), "-spawners", "32", "-json")
+	if code != 0 {
+		t.Errorf("exit status %d, want 0", code)
+	}
+	var rep struct {
+		StormsS float64
+		S5      []struct{ Strategy string }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	// A cycle takes milliseconds; a second covers a loaded machine.
+	if got := time.Duration(rep.StormsS * float64(time.Second)); got > d+time.Second {
+		t.Errorf("-duration %v: s1 and s5 took %v, want at most about %v", d, got, d)
+	}
+	if len(rep.S5) != 3 {
+		t.Errorf("s5 ran %v, want exec, retry and safeexec", rep.S5)
 	}
 }
 
@@ -162,7 +214,8 @@ func TestRunShort(t *testing.T) {
 	if !strings.HasPrefix(out, "Verdict: ") {
 		t.Errorf("report starts with %q, want the verdict", firstLine(out))
 	}
-	for _, want := range []string{"S1 storm", "S2 ungated", "S3 slow write", "S4 fast path", "Deadlock probes",
+	for _, want := range []string{"S1 storm", "S2 ungated", "S3 slow write", "S4 fast path", "S5 other runner",
+		"Why not just retry?", "Deadlock probes",
 		"safeexec's Close there: ", "performance targets"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q", want)

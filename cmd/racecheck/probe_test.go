@@ -38,9 +38,11 @@ var testProbes = map[string]func() error{
 // with the first lines of its goroutine dump, and one that deadlocks as a
 // deadlock, with the stacks of the blocked goroutines.
 func TestProbeFailures(t *testing.T) {
-	defer func(d time.Duration) { probeTimeout = d }(probeTimeout)
-	// The hang is real, so a short timeout cannot be tripped by load.
-	probeTimeout = time.Second
+	// Cleanup, not defer: it must wait for the parallel subtests.
+	t.Cleanup(func(d time.Duration) func() { return func() { probeTimeout = d } }(probeTimeout))
+	// The hang is real, so the timeout need only cover the child's start,
+	// which took more than a second under -race on a loaded machine.
+	probeTimeout = 3 * time.Second
 	exe, err := os.Executable()
 	if err != nil {
 		t.Skipf("requires the test binary's path (%v)", err)
@@ -53,6 +55,7 @@ func TestProbeFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.probe, func(t *testing.T) {
+			t.Parallel()
 			r := &runner{ctx: context.Background(), dir: t.TempDir()}
 			pr := &probeResult{Strategy: "safeexec", Probe: tt.probe}
 			r.runProbe(exe, lookupStrategy("safeexec"), pr)

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -69,14 +70,26 @@ func TestSignal(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
+		args    []string
+		await   string // the progress after which to signal
 		signals []os.Signal
+		group   bool // signal the whole process group, as Ctrl-C does
 		report  bool // whether it must print what it measured
 	}{
-		{"SIGINT", []os.Signal{os.Interrupt}, true},
-		{"SIGTERM", []os.Signal{syscall.SIGTERM}, true},
+		{"SIGINT", nil, "s1 round", []os.Signal{os.Interrupt}, false, true},
+		{"SIGTERM", nil, "s1 round", []os.Signal{syscall.SIGTERM}, false, true},
 		// The first may already have stopped the run when the second
 		// arrives, so either path may be taken; both must be prompt.
-		{"SIGINT twice", []os.Signal{os.Interrupt, os.Interrupt}, false},
+		{"SIGINT twice", nil, "s1 round", []os.Signal{os.Interrupt, os.Interrupt}, false, false},
+		// The signal kills the spawners' commands too, a moment before
+		// racecheck hears of it: no failure of anything (issue #14).
+		{"SIGINT to the group in s1", []string{"-scenarios", "s1", "-spawners", "8"}, "s1 round",
+			[]os.Signal{os.Interrupt}, true, true},
+		{"SIGINT to the group in s5", []string{"-scenarios", "s5", "-spawners", "8"}, "s5 round",
+			[]os.Signal{os.Interrupt}, true, true},
+		// As the spawners start: 2000 once took 45s to stop (issue #14).
+		{"SIGTERM with 2000 spawners", []string{"-scenarios", "s1", "-spawners", "2000"}, "s1 round",
+			[]os.Signal{syscall.SIGTERM}, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,8 +97,9 @@ func TestSignal(t *testing.T) {
 			dir := t.TempDir()
 			stderr := &watcher{want: map[string]chan struct{}{}}
 			var stdout bytes.Buffer
-			c := exec.Command(exe, "-dir", dir, "-duration", "60s")
+			c := exec.Command(exe, append([]string{"-dir", dir, "-duration", "60s"}, tt.args...)...)
 			c.Stdout, c.Stderr = &stdout, stderr
+			c.SysProcAttr = &syscall.SysProcAttr{Setpgid: tt.group}
 			if err := c.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -100,16 +114,20 @@ func TestSignal(t *testing.T) {
 			}()
 
 			select {
-			case <-stderr.await("s1 round"):
+			case <-stderr.await(tt.await):
 			case err := <-done:
 				waited = true
 				t.Fatalf("racecheck exited before s1: %v\n%s", err, stderr)
 			case <-time.After(time.Minute):
-				t.Fatalf("racecheck did not reach s1 in a minute:\n%s", stderr)
+				t.Fatalf("racecheck did not reach %s in a minute:\n%s", tt.await, stderr)
 			}
 			begin := time.Now()
 			for _, sig := range tt.signals {
-				c.Process.Signal(sig)
+				if tt.group {
+					syscall.Kill(-c.Process.Pid, sig.(syscall.Signal))
+				} else {
+					c.Process.Signal(sig)
+				}
 			}
 			var err error
 			select {
@@ -131,8 +149,48 @@ func TestSignal(t *testing.T) {
 			if out := stdout.String(); tt.report && !strings.HasPrefix(out, "INCOMPLETE") {
 				t.Errorf("report does not start with INCOMPLETE:\n%s", out)
 			}
+			if out := stdout.String(); strings.Contains(out, "FAIL") {
+				t.Errorf("an interrupted run reports a failure:\n%s", out)
+			}
 			if entries, err := os.ReadDir(dir); err != nil || len(entries) > 0 {
 				t.Errorf("-dir holds %v after the run (%v), want nothing", entries, err)
+			}
+		})
+	}
+}
+
+// TestInterrupted checks which errors interrupted excuses: those of a
+// command that died of a stop signal that stopped racecheck too, a moment
+// later, and no others.
+func TestInterrupted(t *testing.T) {
+	defer func(d time.Duration) { signalGrace = d }(signalGrace)
+	signalGrace = 300 * time.Millisecond
+	killed := exec.Command("sh", "-c", "kill -INT $$").Run()
+	shell := exec.Command("sh", "-c", "exit 130").Run() // a shell's status for SIGINT
+	failed := exec.Command("sh", "-c", "exit 1").Run()
+	tests := []struct {
+		name    string
+		err     error
+		stopped bool // whether racecheck is stopped, a moment after err
+		want    bool
+	}{
+		{"killed by SIGINT, racecheck stopped", killed, true, true},
+		{"killed by SIGINT, racecheck running", killed, false, false},
+		{"exit 130, racecheck stopped", shell, true, true},
+		{"killed in the other runner, racecheck stopped", &remoteError{kindStopSignal, "signal: interrupt"}, true, true},
+		{"failed, racecheck stopped later", failed, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tt.stopped {
+				// The signal reaches racecheck's handler after the command.
+				timer := time.AfterFunc(20*time.Millisecond, cancel)
+				defer timer.Stop()
+			}
+			if got := interrupted(ctx, tt.err); got != tt.want {
+				t.Errorf("interrupted(%v) = %v, want %v", tt.err, got, tt.want)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -14,6 +15,9 @@ import (
 	"github.com/forkgate/forkgate/safeexec"
 )
 
+// script is what the writers of s1 and s2 write and run.
+var script = []byte("#!/bin/sh\nexit 0\n")
+
 // A strategy is one way to write an executable and start commands.
 type strategy struct {
 	name string
@@ -23,8 +27,9 @@ type strategy struct {
 	// strategy runs.
 	global bool
 
-	// run starts path through the strategy and waits for it.
-	run func(path string) error
+	// run starts path through the strategy and waits for it; the end of
+	// ctx kills the command, as in exec.CommandContext.
+	run func(ctx context.Context, path string) error
 
 	// create opens an executable named path for writing; Close makes it
 	// ready to run. Create, one Write and Close are what os.WriteFile
@@ -71,8 +76,8 @@ func lookupStrategy(name string) *strategy {
 	return nil
 }
 
-func runExec(path string) error {
-	return exec.Command(path).Run()
+func runExec(ctx context.Context, path string) error {
+	return exec.CommandContext(ctx, path).Run()
 }
 
 // createFile opens path as os.WriteFile does.
@@ -85,8 +90,8 @@ func createFile(path string) (io.WriteCloser, error) {
 // the file is still open are not covered.
 var startMu sync.Mutex
 
-func runMutex(path string) error {
-	c := exec.Command(path)
+func runMutex(ctx context.Context, path string) error {
+	c := exec.CommandContext(ctx, path)
 	startMu.Lock()
 	err := c.Start()
 	startMu.Unlock()
@@ -106,11 +111,11 @@ const (
 
 var retryCount atomic.Uint64
 
-func runRetry(path string) error {
+func runRetry(ctx context.Context, path string) error {
 	sleep := retryFirst
 	for try := 0; ; try++ {
 		// An exec.Cmd cannot be started twice, even after a failed Start.
-		c := exec.Command(path)
+		c := exec.CommandContext(ctx, path)
 		err := c.Start()
 		if err == nil {
 			return c.Wait()
@@ -119,13 +124,19 @@ func runRetry(path string) error {
 			return err
 		}
 		retryCount.Add(1)
-		time.Sleep(sleep)
+		t := time.NewTimer(sleep)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
 		sleep *= 2
 	}
 }
 
-func runSafe(path string) error {
-	return safeexec.Command(path).Run()
+func runSafe(ctx context.Context, path string) error {
+	return safeexec.CommandContext(ctx, path).Run()
 }
 
 func createSafe(path string) (io.WriteCloser, error) {

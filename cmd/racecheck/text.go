@@ -3,9 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
-	"unicode/utf8"
 )
 
 // The text report fits 100 columns: the verdict first, then the setting,
@@ -14,7 +12,8 @@ import (
 // printText prints rep for a person.
 func printText(w io.Writer, rep *report, cfg *config) {
 	if !rep.Complete {
-		fmt.Fprintln(w, "INCOMPLETE: interrupted; these are the numbers measured so far.")
+		fmt.Fprintf(w, "INCOMPLETE: stopped by %s after %.1fs (exit %d); below is what was measured until then.\n",
+			rep.Signal, rep.ElapsedS, rep.ExitCode)
 	}
 	printVerdict(w, rep, cfg)
 	if n := len(rep.Problems); n > 0 && rep.ExecError == "" {
@@ -33,11 +32,17 @@ func printText(w io.Writer, rep *report, cfg *config) {
 		fmt.Fprintf(w, "S2 ungated storm: as S1, but the %d spawners use plain os/exec.\n", cfg.spawners)
 		printStorm(w, rep.S2)
 	}
-	if rep.S1 != nil || rep.S2 != nil {
+	if rep.S5 != nil {
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "S5 other runner: as S1, but another process runs each file the writer writes, with\n"+
+			"plain os/exec and no retry, as a program the file is handed to would.\n")
+		printStorm(w, rep.S5)
+	}
+	if rep.S1 != nil || rep.S2 != nil || rep.S5 != nil {
 		fmt.Fprintln(w, "failed: cycles whose write or run returned any error; rate: their share; ETXTBSY,")
 		fmt.Fprintln(w, "other: the errors by kind; retried: Starts that met ETXTBSY and tried again;")
-		fmt.Fprintln(w, "speed: cycles per second over exec's in the same rounds (median of the rounds);")
-		fmt.Fprintln(w, "write, close: mean time of the whole write (create, Write, Close) and of Close.")
+		fmt.Fprintln(w, "speed: cycles per second over exec's; write, close: mean time of the whole write")
+		fmt.Fprintln(w, "(create, Write, Close) and of Close.")
 	}
 	if rep.S3 != nil {
 		fmt.Fprintln(w)
@@ -67,99 +72,6 @@ func printText(w io.Writer, rep *report, cfg *config) {
 	}
 }
 
-// printVerdict prints the answer to the two questions racecheck asks.
-func printVerdict(w io.Writer, rep *report, cfg *config) {
-	v := rep.Verdict
-	if rep.ExecError != "" {
-		fmt.Fprintf(w, "Verdict: nothing to measure: plain os/exec cannot run a file written in\n%s:\n%s\n",
-			rep.Dir, wrap("  "+rep.ExecError, 100, "  "))
-		fmt.Fprintln(w, "Is the filesystem mounted noexec, or are its permissions too tight? Try another -dir.")
-		return
-	}
-	if v == nil {
-		fmt.Fprintln(w, "Verdict: none; it needs scenario s1 or s2 (-scenarios).")
-		return
-	}
-	failures := int64(0)
-	for _, sv := range v.Scenarios {
-		failures += sv.SafeexecFailures + sv.SafeexecSpawnFailure
-	}
-	var say string
-	switch {
-	case v.Removed:
-		say = "the race is real here, and safeexec removed it."
-	case v.SafeexecFailed && v.Reproduced:
-		say = fmt.Sprintf("the race is real here, and safeexec did NOT remove it: it failed %s.", times(failures))
-	case v.SafeexecFailed:
-		say = fmt.Sprintf("safeexec failed %s; plain os/exec never met ETXTBSY.", times(failures))
-	case v.Reproduced:
-		say = "the race is real here, but there is not enough evidence yet that safeexec\n" +
-			"removed it: it never failed, but in too few cycles to tell that from luck."
-	default:
-		say = "not enough evidence: plain os/exec never met ETXTBSY, so there was no race\n" +
-			"for safeexec to remove."
-		if rep.GOOS == "darwin" {
-			say += " macOS runs files open for writing, so the race cannot happen here."
-		}
-	}
-	fmt.Fprintf(w, "Verdict: %s\n", say)
-	for _, sv := range v.Scenarios {
-		name := strings.ToUpper(sv.Scenario)
-		fmt.Fprintf(w, "  %s: plain os/exec met ETXTBSY in %d of %d cycles, %.2f%% (95%% CI %.2f-%.2f%%);\n",
-			name, sv.ExecETXTBSY, sv.ExecCycles, sv.ExecRatePct, sv.ExecRatePctLow, sv.ExecRatePctHigh)
-		fmt.Fprintf(w, "      safeexec failed in %d of %d cycles (95%% CI up to %.2f%%).\n",
-			sv.SafeexecFailures, sv.SafeexecCycles, sv.SafeexecRatePctHigh)
-		if sv.SafeexecSpawnFailure > 0 {
-			fmt.Fprintf(w, "      safeexec's spawners failed %s.\n", times(sv.SafeexecSpawnFailure))
-		}
-	}
-	var alone []string
-	for _, sv := range v.Scenarios {
-		alone = append(alone, strings.ToUpper(sv.Scenario)+" alone "+pvalue(sv.PValue))
-	}
-	fmt.Fprintln(w, "  One-sided exact test that safeexec fails less often than plain os/exec (Fisher's,")
-	fmt.Fprintf(w, "  stratified by scenario): p = %s", pvalue(v.PValue))
-	if len(alone) > 1 {
-		fmt.Fprintf(w, " (%s)", strings.Join(alone, ", "))
-	}
-	sig := "not significant"
-	if v.Significant {
-		sig = "significant"
-	}
-	if len(v.LookRounds) == 1 {
-		fmt.Fprintf(w, ", %s:\n  it must be below %s, with one look at the data, at the end;", sig, num(v.AlphaPerLook))
-	} else {
-		fmt.Fprintf(w, ", %s:\n  it must be below %s, 0.05 split over %d looks at the data (after rounds %s);",
-			sig, num(v.AlphaPerLook), len(v.LookRounds), joinInts(v.LookRounds))
-	}
-	switch {
-	case v.Interrupted:
-		fmt.Fprintf(w, "\n  %d made before the interrupt, in round %d.\n", v.Looks, v.RoundsRun+1)
-	case v.Decided:
-		fmt.Fprintf(w, "\n  decided at look %d of %d.\n", v.Looks, len(v.LookRounds))
-	case len(v.LookRounds) == 1:
-		fmt.Fprintln(w, "\n  not decided.")
-	default:
-		fmt.Fprintf(w, "\n  all %d made.\n", v.Looks)
-	}
-	switch {
-	case v.SuggestCycles > 0:
-		fmt.Fprintf(w, "  To decide, run more cycles: -cycles %d", v.SuggestCycles)
-	case v.SuggestDurationS > 0:
-		fmt.Fprintf(w, "  To decide, run longer: -duration %gs", v.SuggestDurationS)
-	}
-	if v.SuggestSpawners > 0 {
-		fmt.Fprintf(w, " -spawners %d", v.SuggestSpawners)
-	}
-	switch {
-	case v.SuggestCycles == 0 && v.SuggestDurationS == 0:
-	case len(cfg.strategies) > 2:
-		fmt.Fprintln(w, ";\n  -strategies exec,safeexec spends all of it on the two compared.")
-	default:
-		fmt.Fprintln(w, ".")
-	}
-}
-
 // printSetting prints where and how the run was made.
 func printSetting(w io.Writer, rep *report, cfg *config) {
 	fmt.Fprintf(w, "%s/%s, %s, %d CPUs", rep.GOOS, rep.GOARCH, rep.GoVersion, rep.CPUs)
@@ -173,20 +85,41 @@ func printSetting(w io.Writer, rep *report, cfg *config) {
 	}
 	fmt.Fprintf(w, "-dir %s: %s\n", rep.Dir, fs)
 	if rep.ClosePath != "" {
-		c := rep.Closes
-		fmt.Fprintf(w, "safeexec's Close there: %d flock drains, %d pipe drains, %d gate barriers\n",
-			c.FlockDrains, c.PipeDrains, c.Barriers)
+		fmt.Fprintf(w, "safeexec's Close there: %s\n", rep.Closes)
 	}
-	if v := rep.Verdict; v != nil {
-		if cfg.cycles > 0 {
-			fmt.Fprintf(w, "S1, S2: %d cycles per strategy in %d rounds", cfg.cycles, cfg.rounds)
-		} else {
-			fmt.Fprintf(w, "S1, S2: at most %v in %d rounds", cfg.duration, cfg.rounds)
+	for _, n := range rep.Notes {
+		fmt.Fprintln(w, wrap("Note: "+n+".", 100, "  "))
+	}
+	printStormsSetting(w, rep, cfg)
+	fmt.Fprintf(w, "%.1fs in all\n", rep.ElapsedS)
+}
+
+// printStormsSetting prints how long the storms ran, against their bound.
+func printStormsSetting(w io.Writer, rep *report, cfg *config) {
+	var names []string
+	for _, s := range []struct {
+		name string
+		res  []*stormResult
+	}{{"S1", rep.S1}, {"S2", rep.S2}, {"S5", rep.S5}} {
+		if s.res != nil {
+			names = append(names, s.name)
 		}
-		fmt.Fprintf(w, ", %d rounds run, %d spawners; %.1fs in all\n", v.RoundsRun, cfg.spawners, rep.ElapsedS)
-	} else {
-		fmt.Fprintf(w, "%.1fs in all\n", rep.ElapsedS)
 	}
+	if len(names) == 0 {
+		return
+	}
+	line := strings.Join(names, ", ") + ": " + plural(cfg.spawners, "spawner") + "; "
+	if v := rep.Verdict; v != nil {
+		line += fmt.Sprintf("%d of %d rounds run", v.RoundsRun, cfg.rounds)
+	} else {
+		line += plural(cfg.rounds, "round")
+	}
+	if cfg.cycles > 0 {
+		line += fmt.Sprintf(", %d cycles per strategy", cfg.cycles)
+	} else {
+		line += fmt.Sprintf(" in %.1fs, within -duration %v but for about one cycle", rep.StormsS, cfg.duration)
+	}
+	fmt.Fprintln(w, wrap(line, 100, "  "))
 }
 
 func printStorm(w io.Writer, res []*stormResult) {
@@ -221,7 +154,8 @@ func printSlow(w io.Writer, res []*slowResult) {
 			fmt.Sprintf("%.0f", s.RateDuring), fmt.Sprintf("%.0f", s.RateWithout), fmt.Sprintf("%.2f", s.Ratio)})
 	}
 	table(w, rows)
-	fmt.Fprintln(w, "failed: the write and run, and the spawner. safeexec+global stalls by design.")
+	fmt.Fprintln(w, "failed: the write and run, and the spawner. safeexec+global stalls by design")
+	fmt.Fprintln(w, "(documented at SetGlobalGate): it holds every fork while a File is open.")
 }
 
 func printFast(w io.Writer, res []*fastResult) {
@@ -251,6 +185,13 @@ func printProbes(w io.Writer, res []*probeResult) {
 	}
 	table(w, rows)
 	for _, pr := range res {
+		if pr.Documented && pr.Outcome != "ok" {
+			fmt.Fprintln(w, "deadlock (documented): expected, and no failure: with the global gate a File holds")
+			fmt.Fprintln(w, "every fork until Close, so running a command before Close waits forever (SetGlobalGate).")
+			break
+		}
+	}
+	for _, pr := range res {
 		if len(pr.Dump) > 0 {
 			fmt.Fprintf(w, "%s probe %s, first lines of the child's goroutine dump:\n", pr.Strategy, pr.Probe)
 			for _, line := range pr.Dump {
@@ -276,113 +217,4 @@ func printGoals(w io.Writer, goals []goal) {
 		rows = append(rows, []string{g.Goal, fmt.Sprintf(f, g.Target, g.Unit), fmt.Sprintf(f, g.Got, g.Unit), mark})
 	}
 	table(w, rows)
-}
-
-// table prints rows as columns two spaces apart, with no trailing spaces.
-// The first column and those whose header ends in "<" are left-aligned
-// (the "<" is not printed), the others right-aligned.
-func table(w io.Writer, rows [][]string) {
-	left := map[int]bool{0: true}
-	header := slices.Clone(rows[0])
-	for i, h := range header {
-		if s, ok := strings.CutSuffix(h, "<"); ok {
-			header[i], left[i] = s, true
-		}
-	}
-	rows = append([][]string{header}, rows[1:]...)
-	var widths []int
-	for _, row := range rows {
-		for i, cell := range row {
-			if i == len(widths) {
-				widths = append(widths, 0)
-			}
-			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
-		}
-	}
-	for _, row := range rows {
-		var b strings.Builder
-		for i, cell := range row {
-			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell))
-			if i > 0 {
-				b.WriteString("  ")
-			}
-			if left[i] {
-				b.WriteString(cell + pad)
-			} else {
-				b.WriteString(pad + cell)
-			}
-		}
-		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
-	}
-}
-
-// times says how many times something happened.
-func times(n int64) string {
-	if n == 1 {
-		return "once"
-	}
-	return fmt.Sprintf("%d times", n)
-}
-
-func pctString(p float64) string { return fmt.Sprintf("%.2f%%", p) }
-
-// num formats x with up to three significant digits.
-func num(x float64) string { return fmt.Sprintf("%.3g", x) }
-
-func pvalue(p float64) string {
-	return fmt.Sprintf("%.2g", p)
-}
-
-func loads(l []float64) string {
-	var s []string
-	for _, x := range l {
-		s = append(s, fmt.Sprintf("%.2f", x))
-	}
-	return strings.Join(s, " ")
-}
-
-func joinInts(xs []int) string {
-	var s []string
-	for _, x := range xs {
-		s = append(s, fmt.Sprint(x))
-	}
-	return strings.Join(s, ", ")
-}
-
-// wrap breaks s into lines of at most width columns at spaces, starting
-// each line after the first with indent; a word longer than a line is cut.
-func wrap(s string, width int, indent string) string {
-	var b strings.Builder
-	line := 0
-	for i, word := range strings.Fields(s) {
-		if i > 0 && line+1+utf8.RuneCountInString(word) > width {
-			b.WriteString("\n" + indent)
-			line = utf8.RuneCountInString(indent)
-		} else if i > 0 {
-			b.WriteByte(' ')
-			line++
-		}
-		for r := []rune(word); len(r) > 0; {
-			n := min(len(r), max(1, width-line))
-			if n < len(r) && line > utf8.RuneCountInString(indent) {
-				b.WriteString("\n" + indent) // start a long word on a line of its own
-				line = utf8.RuneCountInString(indent)
-				continue
-			}
-			b.WriteString(string(r[:n]))
-			line += n
-			if r = r[n:]; len(r) > 0 {
-				b.WriteString("\n" + indent)
-				line = utf8.RuneCountInString(indent)
-			}
-		}
-	}
-	return b.String()
-}
-
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n-3]) + "..."
 }

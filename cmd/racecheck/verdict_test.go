@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 // storm returns s1 or s2 results in which exec met ETXTBSY k times in n
@@ -36,7 +37,7 @@ func TestJudge(t *testing.T) {
 		{name: "interrupted", s1: storm(10, 400, 0, 400), s2: storm(10, 400, 0, 400), rounds: 4, interrupted: true,
 			say: "not enough evidence yet"},
 		{name: "safeexec failed", s1: storm(10, 400, 1, 400), s2: storm(10, 400, 0, 400), rounds: 2,
-			decided: true, say: "safeexec did NOT remove it: it failed once"},
+			decided: true, say: "safeexec did NOT remove it: it failed\nin 1 of 800 cycles."},
 		{name: "no race", s1: storm(0, 400, 0, 400), s2: storm(0, 400, 0, 400), rounds: 8,
 			suggest: true, say: "plain os/exec never met ETXTBSY"},
 	}
@@ -88,4 +89,41 @@ func printed(rep *report, cfg *config) string {
 	var b bytes.Buffer
 	printVerdict(&b, rep, cfg)
 	return b.String()
+}
+
+// TestCountsAgree checks that the verdict, the tables and the FAIL lines
+// give the same counts of safeexec's failures, cycles and spawner starts
+// apart (issue #14: "failed 2 times" beside a table's 1).
+func TestCountsAgree(t *testing.T) {
+	cfg := &config{rounds: 8, spawners: 2, duration: 55e9, strategies: strategies}
+	s1 := storm(10, 400, 1, 400)
+	s1[1].Errors = errorCounts{ExitStatus: 1, first: "signal: killed"}
+	s1[1].Spawns, s1[1].SpawnFailures, s1[1].SpawnErrors = 5000, 2, errorCounts{Other: 2}
+	rep := &report{S1: s1, S2: storm(10, 400, 0, 400), Complete: true, Problems: []string{}}
+	rep.Verdict = judge(rep, cfg, 2, false)
+	if code := rep.finish(cfg, time.Now(), false); code != 1 {
+		t.Errorf("finish = %d, want exit status 1", code)
+	}
+	var out bytes.Buffer
+	printText(&out, rep, cfg)
+	for _, want := range []string{
+		"it failed\nin 1 of 800 cycles, and its spawners failed 2 times.",
+		"safeexec failed in 1 of 400 cycles",
+		"safeexec's spawners failed 2 times in 5000 starts (other 2).",
+		"FAIL: safeexec in s1: 1 of 400 cycles failed (ran and failed 1), and its spawners failed 2 of 5000\n" +
+			"      starts (other 2); first error: signal: killed",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	row := false // safeexec's row of the S1 table: 400 cycles, 1 failed
+	for _, line := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 3 && f[0] == "safeexec" && f[1] == "400" {
+			row = row || f[2] == "1"
+		}
+	}
+	if !row {
+		t.Errorf("no table row of safeexec with 400 cycles, 1 failed:\n%s", out.String())
+	}
 }

@@ -1,16 +1,15 @@
 package main
 
-// S3 and S4: what the strategies cost when nothing races.
-
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"os"
 	"time"
 
 	"github.com/forkgate/forkgate/safeexec"
 )
+
+// S3: a slow write beside one spawner.
 
 // The slow write of s3: 1 MiB in 4 KiB chunks, a script that exits before
 // the shell reads its padding.
@@ -32,26 +31,6 @@ func slowScript() []byte {
 	}
 	b.WriteByte('\n')
 	return b.Bytes()
-}
-
-// slowResult is the result of s3 for one strategy.
-type slowResult struct {
-	Strategy      string      `json:"strategy"`
-	Cycles        int64       `json:"cycles"` // slow writes made: 1, or 0 if interrupted
-	Failures      int64       `json:"failures"`
-	Errors        errorCounts `json:"errors"`
-	FirstError    string      `json:"firstError,omitempty"`
-	WriteS        float64     `json:"writeS"`
-	SpawnsDuring  int64       `json:"spawnsDuringWrite"`
-	RateDuring    float64     `json:"spawnsPerSDuringWrite"`
-	RateWithout   float64     `json:"spawnsPerSWithoutWriter"`
-	Ratio         float64     `json:"ratioDuringToWithout"`
-	Spawns        int64       `json:"spawns"`
-	SpawnFailures int64       `json:"spawnFailures"`
-	SpawnErrors   errorCounts `json:"spawnErrors"`
-	Gate          *gateDelta  `json:"gate,omitempty"`
-
-	st *strategy
 }
 
 // slow runs s3: one slow write per strategy, with the spawn rate around
@@ -119,7 +98,10 @@ func (r *runner) slowOne(st *strategy, data []byte) *slowResult {
 	t5, c5 := time.Now(), spawned.Load()
 
 	if err == nil {
-		err = st.run(path)
+		err = st.run(r.ctx, path)
+	}
+	if err != nil && interrupted(r.ctx, err) {
+		return res
 	}
 	res.Cycles = 1
 	if err != nil {
@@ -149,63 +131,4 @@ func (r *runner) slowWrite(w io.Writer, data []byte, begin time.Time) error {
 		}
 	}
 	return nil
-}
-
-// fastGoroutines are the goroutine counts of s4.
-var fastGoroutines = []int{1, 4}
-
-// fastResult is the result of s4 for one strategy and goroutine count.
-type fastResult struct {
-	Strategy   string      `json:"strategy"`
-	Goroutines int         `json:"goroutines"`
-	Cycles     int64       `json:"cycles"` // Start and Wait of true
-	Failures   int64       `json:"failures"`
-	Errors     errorCounts `json:"errors"`
-	FirstError string      `json:"firstError,omitempty"`
-	DurationS  float64     `json:"durationS"`
-	PerS       float64     `json:"cyclesPerS"`
-	Ratio      float64     `json:"cyclesPerSRatioToExec"`
-
-	st       *strategy
-	perRound []float64 // spawns per second in each round
-}
-
-// fast runs s4: each strategy's results, one per goroutine count.
-func (r *runner) fast() [][]*fastResult {
-	res := make([][]*fastResult, len(r.cfg.strategies))
-	for i, st := range r.cfg.strategies {
-		for _, g := range fastGoroutines {
-			res[i] = append(res[i], &fastResult{Strategy: st.name, Goroutines: g, st: st})
-		}
-	}
-	d := r.cfg.perf / time.Duration(r.cfg.rounds)
-	for round := range r.cfg.rounds {
-		r.inRound(fmt.Sprintf("s4 round %d/%d", round+1, r.cfg.rounds), round, func(i int, st *strategy) {
-			withGate(st, func() {
-				for _, fr := range res[i] {
-					spawned, stop := spawners(r.ctx, fr.Goroutines, st.run, r.truePath)
-					begin := time.Now()
-					r.sleep(d)
-					errs := stop()
-					elapsed := time.Since(begin).Seconds()
-					n := spawned.Load()
-					fr.Errors.merge(errs)
-					fr.Failures += errs.total()
-					fr.DurationS += elapsed
-					fr.Cycles += n
-					fr.perRound = append(fr.perRound, float64(n)/elapsed)
-				}
-			})
-		})
-	}
-	for _, frs := range res {
-		for g, fr := range frs {
-			if fr.DurationS > 0 {
-				fr.PerS = float64(fr.Cycles) / fr.DurationS
-			}
-			fr.FirstError = fr.Errors.first
-			fr.Ratio = medianRatio(fr.perRound, res[0][g].perRound)
-		}
-	}
-	return res
 }
