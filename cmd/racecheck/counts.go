@@ -130,14 +130,15 @@ func (d *gateDelta) add(before, after safeexec.Stats) {
 	d.WaitedMs += float64(after.Waited-before.Waited) / 1e6
 }
 
-// closesOf returns safeexec's Closes so far by the path each used to make
-// sure no child holds the file, in the order the report shows them. It is
-// the one place that names those fields of safeexec.Stats.
+// closesOf returns safeexec's Closes so far by what told each that nobody
+// holds the file open for writing, in the order the report shows them. It
+// is the one place that names those fields of safeexec.Stats.
 func closesOf(s safeexec.Stats) closes {
 	return closes{
-		{"flockDrains", "flock drain", s.FlockDrains},
-		{"pipeDrains", "pipe drain", s.PipeDrains},
-		{"barriers", "gate barrier", s.Barriers},
+		{"leaseCloses", "lease check", s.LeaseCloses},
+		{"flockCloses", "flock drain", s.FlockCloses},
+		{"pipeCloses", "pipe drain", s.PipeCloses},
+		{"uncheckedCloses", "unchecked close", s.UncheckedCloses},
 	}
 }
 
@@ -170,7 +171,7 @@ func (c closes) minus(base closes) closes {
 	return d
 }
 
-// MarshalJSON makes c an object, {"flockDrains": 3, ...}, in its order.
+// MarshalJSON makes c an object, {"leaseCloses": 3, ...}, in its order.
 func (c closes) MarshalJSON() ([]byte, error) {
 	if c == nil {
 		c = closesOf(safeexec.Stats{})
@@ -187,7 +188,7 @@ func (c closes) MarshalJSON() ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
-// String lists the counts: "3 flock drains, 0 pipe drains, ...".
+// String lists the counts: "3 lease checks, 0 flock drains, ...".
 func (c closes) String() string {
 	var parts []string
 	for _, p := range c {

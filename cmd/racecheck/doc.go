@@ -152,7 +152,8 @@
 //	dir         where the temporary directory was made
 //	fsType      the filesystem's name; fsMagic its statfs f_type (Linux)
 //	closePath   the paths safeexec's Close took, most used first
-//	closes      {flockDrains, pipeDrains, barriers}: Closes by path
+//	closes      {leaseCloses, flockCloses, pipeCloses, uncheckedCloses}:
+//	            Closes by what vouched for the file
 //	notes       flags racecheck lowered to what the machine can serve
 //	execError   why plain os/exec cannot run files in dir (exit 2)
 //	config      {durationS, perfS, cycles, rounds, spawners, scenarios,
