@@ -81,8 +81,8 @@ func noteNamed(id uint64) { noteMount(id, func(m *mountInfo) { m.named = true })
 // drain closes the writable descriptor and returns once nobody holds the
 // file open for writing, or fails when ctx is done or the retry budget
 // (at least drainFloor) has run out.
-func (f *File) drain(ctx context.Context, r *os.File) error {
-	via, fallback := f.choose(r)
+func (f *File) drain(ctx context.Context) error {
+	via, r := f.via, f.r
 	w := f.f
 	f.f = nil
 	err := w.Close()
@@ -110,7 +110,7 @@ func (f *File) drain(ctx context.Context, r *os.File) error {
 		case !errors.Is(err, syscall.ETXTBSY) && err != ctx.Err():
 			// Refused after all: what this mount taught is wrong.
 			noteMount(f.mount, func(m *mountInfo) { m.lease = false })
-			via = fallback
+			via = f.fallback
 		}
 	}
 	if via == byFlock {
@@ -143,16 +143,17 @@ var errUnchecked = errors.New("safeexec: cannot tell whether the file is still o
 
 // choose returns what will vouch for f's file once its writable
 // descriptor is closed, and what will if the kernel then refuses a
-// lease. It must be called while the descriptor is open: a lease on r is
-// refused then with EAGAIN where the kernel grants leases on the file,
-// and with another error where it does not, before it looks for writers;
-// and the flock test needs the descriptor.
+// lease. It must be called while the descriptor is open: a lease on the
+// read-only f.r is refused then with EAGAIN where the kernel grants
+// leases on the file, and with another error where it does not, before it
+// looks for writers; and the flock test needs the descriptor.
 //
 // The kernel checks that leases are enabled (fs.leases-enable) only after
 // it has looked for writers, so an EAGAIN does not prove that the lease
 // will be granted once nobody writes. On a mount where no lease has been
 // granted yet, choose also tests flock for a fallback.
-func (f *File) choose(r *os.File) (via, fallback vouch) {
+func (f *File) choose() (via, fallback vouch) {
+	r := f.r
 	if !canFork {
 		return unchecked, unchecked // no child can hold the file
 	}

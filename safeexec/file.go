@@ -37,6 +37,7 @@ import (
 // from more than one goroutine at a time.
 type File struct {
 	f          *os.File    // the file being written, or nil once closed
+	r          *os.File    // the same file, read-only, for the drain and the link
 	dir        *os.File    // the target's directory; every name below is in it
 	name       string      // the name given to CreateExecutable, for errors
 	base       string      // the target's name in dir
@@ -51,6 +52,8 @@ type File struct {
 	mode       os.FileMode // the mode Close sets, if chmod
 	synced     bool        // whether Sync was called: Close makes the install durable
 	force      vouch       // what must vouch for the file, if not chosen: forceVia at Create
+	via        vouch       // what will vouch for the file at Close (see choose)
+	fallback   vouch       // what will if the kernel refuses the lease after all
 }
 
 // testHook, when a test sets it, is called at the named steps of Create
@@ -128,7 +131,8 @@ func underlying(err error) error {
 }
 
 // create opens the directory, checks the target's name in it, makes the
-// pipe drain's pipe if this mount may need it, and then the file.
+// pipe drain's pipe if this mount may need it, and then the file; and it
+// prepares what Close will ask, so that Close does the least it can.
 func (f *File) create(dir string, perm os.FileMode) error {
 	var err error
 	if f.dir, err = openDir(dir); err != nil {
@@ -166,7 +170,14 @@ func (f *File) create(dir string, perm os.FileMode) error {
 			return err
 		}
 	}
-	return f.noteMode(perm)
+	if err := f.noteMode(perm); err != nil {
+		return err
+	}
+	if f.r, err = f.reopen(); err != nil {
+		return err
+	}
+	f.via, f.fallback = f.choose()
+	return nil
 }
 
 // orderAbovePipe numbers the file above the pipe's write end if it is not,
@@ -195,7 +206,7 @@ func (f *File) orderAbovePipe() error {
 }
 
 // noteMode records the mode Close must set, perm &^ umask, and makes
-// sure that the owner can read the file until then, for Close's reopen.
+// sure that the owner can read the file until then, for the reopen.
 // A file with a name was created with no execute bit: Close sets the
 // mode. So does it when the mode lacks owner read, or has setuid, setgid
 // or sticky, which opening does not set and a write may clear.
@@ -233,7 +244,7 @@ func (f *File) noteMode(perm os.FileMode) error {
 // the umask: unnamed (tmp "") where unnamed is set and the filesystem
 // allows, else under a new temporary name for base, with no execute bit.
 func openFile(dir *os.File, name, base string, perm os.FileMode, unnamed bool) (f *os.File, tmp string, err error) {
-	// The owner may read the file until Close: the drain reopens it.
+	// The owner may read the file: Create reopens it read-only.
 	mode := perm&fs.ModePerm | 0o400
 	if unnamed {
 		f, err = openUnnamed(dir, name, mode)
@@ -343,22 +354,16 @@ func (f *File) install(ctx context.Context) error {
 			return f.pathErr("sync", err)
 		}
 	}
-	// Reopen before the mode may take the owner's read away.
-	r, err := f.reopen()
-	if err != nil {
-		return f.pathErr("close", err)
-	}
-	defer r.Close()
 	if f.chmod {
 		if err := f.f.Chmod(f.mode); err != nil {
 			return f.pathErr("chmod", err)
 		}
 	}
-	if err := f.drain(ctx, r); err != nil {
+	if err := f.drain(ctx); err != nil {
 		return err
 	}
 	hook("link")
-	if err := f.link(r); err != nil {
+	if err := f.link(); err != nil {
 		return err
 	}
 	hook("installed")
@@ -373,17 +378,17 @@ func (f *File) install(ctx context.Context) error {
 // link puts the file in place: an unnamed file is linked in under its
 // name if nothing was there at Create, else under a temporary name, and a
 // temporary name is renamed over the target.
-func (f *File) link(r *os.File) error {
+func (f *File) link() error {
 	if f.tmp == "" {
 		if !f.exists {
-			err := linkAt(r, f.dir, f.base)
+			err := linkAt(f.r, f.dir, f.base)
 			if err == nil || !errors.Is(err, fs.ErrExist) {
 				return f.linkErr("link", err)
 			}
 		}
 		for range 100 {
 			f.tmp = tempName(f.base)
-			err := linkAt(r, f.dir, f.tmp)
+			err := linkAt(f.r, f.dir, f.tmp)
 			if err == nil {
 				break
 			}
@@ -472,12 +477,12 @@ func (f *File) discard() error {
 // release closes the descriptors f still holds, and gives up its share of
 // ForkLock.
 func (f *File) release() {
-	for _, d := range []*os.File{f.f, f.pw, f.pr, f.dir} {
+	for _, d := range []*os.File{f.f, f.r, f.pw, f.pr, f.dir} {
 		if d != nil {
 			d.Close()
 		}
 	}
-	f.f, f.pw, f.pr, f.dir = nil, nil, nil, nil
+	f.f, f.r, f.pw, f.pr, f.dir = nil, nil, nil, nil, nil
 	f.releaseForkLock()
 }
 

@@ -83,7 +83,7 @@ func removeAt(dir *os.File, name string) error {
 }
 
 // reopenRead opens the file f refers to for reading. Off Linux it is not
-// supported, and Close reopens the file by its name.
+// supported, and Create reopens the file by its name.
 func reopenRead(f *os.File) (*os.File, error) { return nil, errors.ErrUnsupported }
 
 // readUmask returns the process's umask. Off Linux it cannot be read
