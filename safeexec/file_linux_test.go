@@ -51,8 +51,9 @@ func TestDrainBounded(t *testing.T) {
 			d := delta(before, ReadStats())
 			release()
 			t.Logf("Close gave up after %v: %v; stats %+v", elapsed.Round(time.Microsecond), err, d)
-			if !errors.Is(err, syscall.ETXTBSY) {
-				t.Errorf("Close = %v, want errors.Is ETXTBSY", err)
+			var pe *fs.PathError
+			if !errors.Is(err, syscall.ETXTBSY) || !errors.As(err, &pe) || pe.Op != "close" || pe.Path != target {
+				t.Errorf("Close = %v, want an *fs.PathError{close, %s} that satisfies errors.Is ETXTBSY", err, target)
 			}
 			if err != nil && (!strings.Contains(err.Error(), "still open for writing") || !strings.Contains(err.Error(), "a child")) {
 				t.Errorf("Close = %q, want it to say the file is still open for writing, maybe by a child", err)
@@ -390,6 +391,56 @@ func TestCreateExecutableErrors(t *testing.T) {
 			t.Errorf("ReadDir(%s) = %v, %v; want nothing created", d, ents, err)
 		}
 	}
+}
+
+// TestFileErrors checks that the errors of a File's writes and of its
+// Close name the file the caller named, with os's types and Op words, and
+// that one cause gives one errors.Is target at Create and at Close (#13:
+// a full disk named the temporary file, and a directory at the target
+// gave EISDIR at Create but EEXIST at Close).
+func TestFileErrors(t *testing.T) {
+	t.Run("full filesystem", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("requires root, to mount a small tmpfs")
+		}
+		mnt := t.TempDir()
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt).CombinedOutput(); err != nil {
+			t.Skipf("requires mounting tmpfs (%v: %s)", err, out)
+		}
+		t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+		name := filepath.Join(mnt, "big")
+		f, err := CreateExecutable(name, 0o755)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, werr := f.Write(make([]byte, 1<<20))
+		cerr := f.Close()
+		for call, err := range map[string]error{"Write": werr, "Close": cerr} {
+			var pe *fs.PathError
+			if !errors.As(err, &pe) || pe.Op != "write" || pe.Path != name || !errors.Is(err, syscall.ENOSPC) {
+				t.Errorf("%s on a full filesystem = %#v (%v), want *fs.PathError{write, %s, ENOSPC}", call, err, err, name)
+			}
+		}
+		noTemps(t, mnt)
+	})
+	t.Run("directory at the target", func(t *testing.T) {
+		dir := t.TempDir()
+		name := filepath.Join(dir, "prog")
+		f := createWritten(t, name)
+		if err := os.Mkdir(name, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		err := f.Close()
+		var le *os.LinkError
+		if !errors.As(err, &le) || le.New != name || !errors.Is(err, syscall.EISDIR) {
+			t.Errorf("Close with a directory at the target = %v, want an *os.LinkError to %s, EISDIR as at Create", err, name)
+		}
+		_, err = CreateExecutable(name, 0o755)
+		if !errors.Is(err, syscall.EISDIR) {
+			t.Errorf("CreateExecutable of a directory = %v, want EISDIR", err)
+		}
+		noTemps(t, dir)
+	})
 }
 
 // TestFileChdir creates a File under a relative name and changes the
