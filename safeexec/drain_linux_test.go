@@ -23,41 +23,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// setLeases sets fs.leases-enable for the rest of the test, which runs
-// alone in this package: with leases off, the kernel refuses every lease
-// with EINVAL, as a filesystem without leases or a file the process does
-// not own would. It skips the test without root.
-func setLeases(t *testing.T, on bool) {
-	t.Helper()
-	const knob = "/proc/sys/fs/leases-enable"
-	was, err := os.ReadFile(knob)
-	if err != nil || os.Geteuid() != 0 {
-		t.Skipf("requires root and %s (%v)", knob, err)
-	}
-	val := map[bool]string{true: "1\n", false: "0\n"}[on]
-	if err := os.WriteFile(knob, []byte(val), 0o644); err != nil {
-		t.Skipf("requires writing %s (%v)", knob, err)
-	}
-	t.Cleanup(func() {
-		if err := os.WriteFile(knob, was, 0o644); err != nil {
-			t.Errorf("restoring %s: %v", knob, err)
-		}
-	})
-}
-
-// withoutLease runs fn on a thread that cannot have a lease on f's file:
-// the file is given to nobody, and the thread gives up CAP_LEASE, which
-// capabilities being per thread leaves the rest of the process alone. So
-// the kernel refuses a lease with EACCES, as for a file the process does
-// not own on a FUSE or vfat mount with a forced owner, before it looks
-// for writers. It skips the test without root.
-func withoutLease(t *testing.T, f *File, fn func()) {
+// withoutCapLease runs fn on a thread without CAP_LEASE, which,
+// capabilities being per thread, leaves the rest of the process alone.
+// The kernel then refuses a lease on a file the process does not own with
+// EACCES, before it looks for writers, as on a FUSE or vfat mount with a
+// forced owner. It skips the test without root.
+func withoutCapLease(t *testing.T, fn func()) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("requires root, to give the file away")
-	}
-	if err := f.f.Chown(65534, 65534); err != nil {
-		t.Fatal(err)
+		t.Skip("requires root, to own files it then gives away")
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -77,44 +51,68 @@ func withoutLease(t *testing.T, f *File, fn func()) {
 			t.Fatal(err) // the thread must not go back to the runtime so
 		}
 	}()
-	r, err := reopenRead(f.f)
-	if err != nil {
+	fn()
+}
+
+// closeGivenAway gives f's file to nobody and closes f on a thread
+// without CAP_LEASE: the kernel said EAGAIN to the lease Create asked
+// for, and refuses it at Close, as it does when leases are turned off
+// (fs.leases-enable=0) while the file is being written.
+func closeGivenAway(t *testing.T, f *File, fn func()) {
+	t.Helper()
+	if err := f.f.Chown(65534, 65534); err != nil {
 		t.Fatal(err)
 	}
-	_, err = noWriters(r)
-	r.Close()
-	if !errors.Is(err, unix.EACCES) {
-		t.Fatalf("a lease on a file given away, without CAP_LEASE: %v, want EACCES", err)
-	}
-	fn()
+	withoutCapLease(t, func() {
+		if _, err := noWriters(f.r); !errors.Is(err, unix.EACCES) {
+			t.Fatalf("a lease on a file given away, without CAP_LEASE: %v, want EACCES", err)
+		}
+		fn()
+	})
+}
+
+// forgetMount makes the rest of the test see dir's mount as new.
+func forgetMount(t *testing.T, dir string) {
+	noteMount(mountID(t, dir), func(m *mountInfo) { m.lease = false })
 }
 
 // TestLeaseRefused takes leases away and checks what vouches then: the
 // flock drain, tested on the file, which waits for this process's
-// children but cannot see another process's own open, also where leases
-// are off, which the kernel says only once nobody writes;
-// and nothing at all where a record of the mount said a lease would do
-// and no pipe was made, and leases were turned off since, when Close must
-// fail rather than return nil (#12: it returned nil after 1 ms, and a
-// plain os/exec run met ETXTBSY).
+// children but cannot see another process's own open; and nothing at all
+// where a record of the mount said a lease would do, so no pipe was made
+// and flock was not tested, when Close must fail rather than return nil
+// (#12: it returned nil after 1 ms, and a plain os/exec run met ETXTBSY).
 func TestLeaseRefused(t *testing.T) {
 	setRetryBudget(t, 0)
 
-	t.Run("child", func(t *testing.T) {
-		f := createWritten(t, filepath.Join(t.TempDir(), "prog"))
-		withoutLease(t, f, func() { closeHeld(t, f, byFlock, f.f) })
+	t.Run("at Create", func(t *testing.T) {
+		// A FUSE mount whose files all belong to nobody: Create asks
+		// for a lease, is refused, and tests flock instead.
+		mnt := mountFS(t, "fuse-nobody")
+		withoutCapLease(t, func() {
+			f := createWritten(t, filepath.Join(mnt, "prog"))
+			closeHeld(t, f, byFlock, f.f)
+		})
+	})
+
+	t.Run("at Close", func(t *testing.T) {
+		dir := t.TempDir()
+		forgetMount(t, dir)
+		f := createWritten(t, filepath.Join(dir, "prog"))
+		closeGivenAway(t, f, func() { closeHeld(t, f, byFlock, f.f) })
 	})
 
 	t.Run("other process", func(t *testing.T) {
 		setForceNamed(t) // a name the other process can open
 		dir := t.TempDir()
+		forgetMount(t, dir)
 		target := filepath.Join(dir, "prog")
 		f := createWritten(t, target)
 		w := openForWrite(t, filepath.Join(dir, f.tmp))
 		holder := startHolder(t, w) // its own open, not a copy of f's
 		w.Close()
 		defer holder()
-		withoutLease(t, f, func() {
+		closeGivenAway(t, f, func() {
 			before := ReadStats()
 			err := f.Close()
 			d := delta(before, ReadStats())
@@ -129,14 +127,6 @@ func TestLeaseRefused(t *testing.T) {
 		})
 	})
 
-	t.Run("leases off", func(t *testing.T) {
-		dir := t.TempDir()
-		noteMount(mountID(t, dir), func(m *mountInfo) { m.lease = false }) // as on a new mount
-		setLeases(t, false)
-		f := createWritten(t, filepath.Join(dir, "prog"))
-		closeHeld(t, f, byFlock, f.f, f.pw) // the first fallback
-	})
-
 	t.Run("wrong record", func(t *testing.T) {
 		dir := t.TempDir()
 		target := writeScript(t, dir, "prog", "exit 7")
@@ -146,19 +136,18 @@ func TestLeaseRefused(t *testing.T) {
 		}
 		noteMount(id, func(m *mountInfo) { m.lease = true })
 		f := createWritten(t, target)
-		if f.pw != nil {
-			t.Fatalf("Create made a pipe on a mount recorded as granting leases")
+		if f.pw != nil || f.fallback != unchecked {
+			t.Fatalf("on a mount recorded as granting leases, Create made a pipe or tested flock")
 		}
-		// Leases off after the record was made: the kernel says EAGAIN
-		// while Close holds the file, and EINVAL once it has closed it.
-		setLeases(t, false)
-		before := ReadStats()
-		err := f.Close()
-		d := delta(before, ReadStats())
-		t.Logf("Close = %v; stats %+v", err, d)
-		if !errors.Is(err, errUnchecked) || !closedBy(d, unchecked, 1) {
-			t.Errorf("Close that nothing vouched for = %v, stats %+v; want errUnchecked and 1 unchecked Close", err, d)
-		}
+		closeGivenAway(t, f, func() {
+			before := ReadStats()
+			err := f.Close()
+			d := delta(before, ReadStats())
+			t.Logf("Close = %v; stats %+v", err, d)
+			if !errors.Is(err, errUnchecked) || !closedBy(d, unchecked, 1) {
+				t.Errorf("Close that nothing vouched for = %v, stats %+v; want errUnchecked and 1 unchecked Close", err, d)
+			}
+		})
 		oldScript(t, target)
 		noTemps(t, dir)
 		if knownMount(id).lease {

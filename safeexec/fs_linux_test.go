@@ -14,7 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mountFS mounts a new filesystem of the named kind and returns its root;
+// mountFS mounts a new filesystem of the named kind (tmpfs, overlay, fuse,
+// or fuse-nobody, whose files all belong to nobody) and returns its root;
 // the test's cleanup unmounts it. It skips the test, with the reason, where
 // it cannot mount.
 func mountFS(t *testing.T, kind string) string {
@@ -38,11 +39,15 @@ func mountFS(t *testing.T, kind string) string {
 	case "overlay":
 		opts := "lowerdir=" + dir("lower") + ",upperdir=" + dir("upper") + ",workdir=" + dir("work")
 		args = []string{"mount", "-t", "overlay", "-o", opts, "overlay", mnt}
-	case "fuse":
+	case "fuse", "fuse-nobody":
 		if _, err := exec.LookPath("bindfs"); err != nil {
 			t.Skipf("requires bindfs, Debian's package of that name (%v)", err)
 		}
 		args = []string{"bindfs", dir("src"), mnt}
+		if kind == "fuse-nobody" {
+			// Every file shows as nobody's, as on a mount with a forced owner.
+			args = append(args, "--force-user=nobody", "--force-group=nogroup")
+		}
 	default:
 		t.Fatalf("no filesystem kind %q", kind)
 	}
