@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -77,7 +78,11 @@ func helperArgs(t testing.TB, name string, args ...string) (path string, argv, e
 		t.Skipf("requires the test binary's path (%v)", err)
 	}
 	argv = append([]string{exe}, args...)
-	return exe, argv, append(os.Environ(), helperEnv+"="+name)
+	// Under -race a process sleeps a second before it exits, by default,
+	// holding what it inherited: a helper that holds a File would outlast
+	// a Close's wait (atexit_sleep_ms, go.dev/doc/articles/race_detector).
+	race := strings.TrimSpace(os.Getenv("GORACE") + " atexit_sleep_ms=0")
+	return exe, argv, append(os.Environ(), helperEnv+"="+name, "GORACE="+race)
 }
 
 // helperCommand returns a Cmd that runs the named helper with args.
