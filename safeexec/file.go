@@ -180,31 +180,6 @@ func (f *File) create(dir string, perm os.FileMode) error {
 	return nil
 }
 
-// orderAbovePipe numbers the file above the pipe's write end if it is not,
-// which it is not when another goroutine closed a lower descriptor between
-// the two, as os/exec does at every Start (4% of Creates beside two
-// spawners). A child releases the higher one first (see drainPipe).
-//
-// The move holds ForkLock, so that no fork sees the file twice, but not
-// the close of the old descriptor, which may be a filesystem call (FUSE
-// flushes at every close). A fork before the move, or between it and the
-// close, copies a descriptor below the pipe's; that child may let go of
-// the pipe a moment before the file.
-func (f *File) orderAbovePipe() error {
-	if !orderFDs {
-		return nil
-	}
-	joinForkLock()
-	above, err := fdAbove(f.f, f.pw)
-	leaveForkLock()
-	if err != nil || above == nil {
-		return err
-	}
-	f.f.Close()
-	f.f = above
-	return nil
-}
-
 // noteMode records the mode Close must set, perm &^ umask, and makes
 // sure that the owner can read the file until then, for the reopen.
 // A file with a name was created with no execute bit: Close sets the
