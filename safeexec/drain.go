@@ -71,9 +71,11 @@ func noteMount(id uint64, fn func(*mountInfo)) {
 	if id == 0 {
 		return
 	}
-	m := knownMount(id)
-	fn(&m)
-	mounts.Store(id, m)
+	was := knownMount(id)
+	m := was
+	if fn(&m); m != was {
+		mounts.Store(id, m) // once a mount is known, Closes store nothing
+	}
 }
 
 func noteNamed(id uint64) { noteMount(id, func(m *mountInfo) { m.named = true }) }
