@@ -32,12 +32,13 @@ func init() { retryBudget.Store(int64(2 * time.Second)) }
 
 // SetRetryBudget sets how long, process-wide, a Start may keep retrying
 // when its executable is busy (ETXTBSY) and how long [File.Close] waits
-// for children to let go of the file. It returns the previous budget. The
-// default is 2s. Zero allows a Start only the one retry under the gate's
-// exclusive side. Close waits at least a second whatever the budget, since
-// a child the process has just forked may need that long to reach exec on
-// a loaded machine. SetRetryBudget panics if d is negative.
-// [Cmd.SetRetryBudget] overrides it for one command.
+// for the file to be closed everywhere. It returns the previous budget.
+// The default is 2s. Zero allows a Start only the one retry under the
+// gate's exclusive side. Close waits at least a second whatever the
+// budget, since a child the process has just forked may need that long to
+// reach exec on a loaded machine. SetRetryBudget panics if d is negative.
+// [Cmd.SetRetryBudget] overrides it for one command, and a context with a
+// deadline given to [File.CloseContext] for one Close.
 func SetRetryBudget(d time.Duration) (was time.Duration) {
 	if d < 0 {
 		panic("safeexec: negative retry budget")
