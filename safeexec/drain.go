@@ -141,7 +141,7 @@ func (f *File) drain(ctx context.Context) error {
 
 // errUnchecked is the error of a Close that nothing could vouch for.
 var errUnchecked = errors.New("safeexec: cannot tell whether the file is still open for writing: " +
-	"the kernel refused a lease, flock is not trustworthy here, and no pipe was made")
+	"the kernel refused a lease, and neither a tested flock nor a pipe was there to take over")
 
 // choose returns what will vouch for f's file once its writable
 // descriptor is closed, and what will if the kernel then refuses a

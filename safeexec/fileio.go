@@ -231,15 +231,10 @@ func (f *File) checkValid(op string) error {
 // an [*os.LinkError], as the os calls on the temporary file return, its
 // cause takes its place, reachable with [errors.Is] and [errors.As].
 func (f *File) pathErr(op string, err error) error {
-	switch e := err.(type) {
-	case nil:
+	if err == nil {
 		return nil
-	case *fs.PathError:
-		err = e.Err
-	case *os.LinkError:
-		err = e.Err
 	}
-	return &fs.PathError{Op: op, Path: f.name, Err: err}
+	return &fs.PathError{Op: op, Path: f.name, Err: underlying(err)}
 }
 
 // osErr returns err, an error of an os.File method on the temporary file,
