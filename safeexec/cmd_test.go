@@ -412,3 +412,31 @@ func TestReadStatsConsistent(t *testing.T) {
 	stop()
 	t.Logf("%d snapshots during 20 Starts", snapshots)
 }
+
+// TestStatsString checks the one line that Stats prints as.
+func TestStatsString(t *testing.T) {
+	tests := []struct {
+		name string
+		s    Stats
+		want string
+	}{
+		{"zero", Stats{},
+			"starts=0 retried=0 (0s) gave-up=0 closes: lease=0 flock=0 pipe=0 unchecked=0 waited=0 (0s)"},
+		{"every field", Stats{
+			Starts: 7, Attempts: 12, SlowPaths: 2, Retries: 5, GiveUps: 1,
+			LeaseCloses: 3, FlockCloses: 4, PipeCloses: 5, UncheckedCloses: 6, DrainWaits: 8,
+			SlowPathTime: 1234567891 * time.Nanosecond, DrainWaitTime: 98765 * time.Nanosecond,
+			GlobalGateFiles: 9,
+		}, "starts=7 retried=2 (1.23s) gave-up=1 closes: lease=3 flock=4 pipe=5 unchecked=6 waited=8 (98.8µs)" +
+			" global-gate-files=9"},
+		{"rounding", Stats{SlowPathTime: 153456 * time.Microsecond, DrainWaitTime: 999 * time.Nanosecond},
+			"starts=0 retried=0 (153ms) gave-up=0 closes: lease=0 flock=0 pipe=0 unchecked=0 waited=0 (999ns)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.s.String(); got != tt.want {
+				t.Errorf("Stats.String() =\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}

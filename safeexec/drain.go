@@ -128,7 +128,7 @@ func (f *File) drain(ctx context.Context) error {
 	stats.count(via)
 	if waited {
 		stats.drainWaits.Add(1)
-		stats.waited.Add(int64(time.Since(begin)))
+		stats.drainWaitTime.Add(int64(time.Since(begin)))
 	}
 	switch {
 	case via == unchecked && canFork:

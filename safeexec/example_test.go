@@ -234,3 +234,12 @@ func ExampleReadStats() {
 	// starts: 3
 	// slow paths: 0
 }
+
+// Stats prints as one line, for a log at the end of a test run or a
+// program.
+func ExampleStats_String() {
+	s := safeexec.Stats{Starts: 1200, SlowPaths: 3, SlowPathTime: 2123456 * time.Nanosecond, LeaseCloses: 40}
+	fmt.Println(s)
+	// Output:
+	// starts=1200 retried=3 (2.12ms) gave-up=0 closes: lease=40 flock=0 pipe=0 unchecked=0 waited=0 (0s)
+}

@@ -65,7 +65,8 @@ type Stats struct {
 	UncheckedCloses uint64 // nothing could tell: such a Close fails, but on Windows, which has no fork
 	DrainWaits      uint64 // Closes that found the file still open for writing, and waited
 
-	Waited time.Duration // time spent in slow paths and drain waits
+	SlowPathTime  time.Duration // time Starts spent in slow paths
+	DrainWaitTime time.Duration // time Closes spent waiting for the file to be released
 
 	// GlobalGateFiles is how many Files hold syscall.ForkLock right now
 	// (see SetGlobalGate); while it is non-zero, no Go fork can start.
@@ -78,7 +79,7 @@ type statsCounters struct {
 	starts, slowPaths, retries, giveUps atomic.Uint64
 	closes                              [byPipe + 1]atomic.Uint64 // by vouch
 	drainWaits                          atomic.Uint64
-	waited                              atomic.Int64
+	slowPathTime, drainWaitTime         atomic.Int64 // nanoseconds
 }
 
 // count counts a Close under what vouched for it.
@@ -98,11 +99,47 @@ func ReadStats() Stats {
 		PipeCloses:      stats.closes[byPipe].Load(),
 		UncheckedCloses: stats.closes[unchecked].Load(),
 		DrainWaits:      stats.drainWaits.Load(),
-		Waited:          time.Duration(stats.waited.Load()),
+		SlowPathTime:    time.Duration(stats.slowPathTime.Load()),
+		DrainWaitTime:   time.Duration(stats.drainWaitTime.Load()),
 		GlobalGateFiles: globalGateFiles(),
 	}
 	s.Attempts = s.Starts + s.Retries
 	return s
+}
+
+// String returns s as one line for a log, for example
+//
+//	starts=1200 retried=3 (2.1ms) gave-up=0 closes: lease=40 flock=0 pipe=0 unchecked=0 waited=2 (1.4ms)
+//
+// where retried counts SlowPaths, with SlowPathTime; gave-up, GiveUps;
+// the closes are counted by what vouched for each; and waited counts
+// DrainWaits, with DrainWaitTime. A non-zero GlobalGateFiles ends the
+// line as global-gate-files=N.
+func (s Stats) String() string {
+	line := fmt.Sprintf("starts=%d retried=%d (%v) gave-up=%d closes: lease=%d flock=%d pipe=%d unchecked=%d waited=%d (%v)",
+		s.Starts, s.SlowPaths, short(s.SlowPathTime), s.GiveUps,
+		s.LeaseCloses, s.FlockCloses, s.PipeCloses, s.UncheckedCloses,
+		s.DrainWaits, short(s.DrainWaitTime))
+	if s.GlobalGateFiles != 0 {
+		line += fmt.Sprintf(" global-gate-files=%d", s.GlobalGateFiles)
+	}
+	return line
+}
+
+// short rounds d to three significant digits (or whole seconds), for
+// reading.
+func short(d time.Duration) time.Duration {
+	for _, unit := range []time.Duration{time.Second, time.Millisecond, time.Microsecond} {
+		switch {
+		case d >= 100*unit:
+			return d.Round(unit)
+		case d >= 10*unit:
+			return d.Round(unit / 10)
+		case d >= unit:
+			return d.Round(unit / 100)
+		}
+	}
+	return d
 }
 
 // startGated makes c's first start attempt under the gate's shared side
@@ -133,7 +170,7 @@ func (c *Cmd) attemptGated(exclusive bool) (*exec.Cmd, error) {
 func (c *Cmd) retryBusy(busy error) (*exec.Cmd, error) {
 	stats.slowPaths.Add(1)
 	begin := time.Now()
-	defer func() { stats.waited.Add(int64(time.Since(begin))) }()
+	defer func() { stats.slowPathTime.Add(int64(time.Since(begin))) }()
 
 	budget := time.Duration(retryBudget.Load())
 	if c.hasBudget {

@@ -63,7 +63,8 @@ func delta(a, b Stats) Stats {
 		PipeCloses:      b.PipeCloses - a.PipeCloses,
 		UncheckedCloses: b.UncheckedCloses - a.UncheckedCloses,
 		DrainWaits:      b.DrainWaits - a.DrainWaits,
-		Waited:          b.Waited - a.Waited,
+		SlowPathTime:    b.SlowPathTime - a.SlowPathTime,
+		DrainWaitTime:   b.DrainWaitTime - a.DrainWaitTime,
 		GlobalGateFiles: b.GlobalGateFiles,
 	}
 }
@@ -262,8 +263,8 @@ func TestStorm(t *testing.T) {
 	start := time.Now()
 	n, failed, spawns := safe.loop(t, cycles, limit)
 	d := delta(before, ReadStats())
-	t.Logf("safeexec: %d/%d cycles failed in %v beside %d spawns; slow paths %d, retries %d, drains %d (%d waited), waited %v",
-		failed, n, time.Since(start).Round(time.Millisecond), spawns, d.SlowPaths, d.Retries, d.LeaseCloses, d.DrainWaits, d.Waited)
+	t.Logf("safeexec: %d/%d cycles failed in %v beside %d spawns; %v",
+		failed, n, time.Since(start).Round(time.Millisecond), spawns, d)
 	if failed > 0 {
 		t.Errorf("safeexec: %d of %d write-then-run cycles failed, want 0", failed, n)
 	}
@@ -640,13 +641,14 @@ func TestBusyFileGivesUp(t *testing.T) {
 				t.Errorf("Start gave up after %v, want about %v", elapsed, tt.want)
 			}
 			if d.Starts != 1 || d.SlowPaths != 1 || d.GiveUps != 1 || d.Retries < 1 || d.Attempts != 1+d.Retries {
-				t.Errorf("stats moved by %+v, want 1 Start, 1 slow path, 1 gave up, Attempts = 1 + Retries >= 2", d)
+				t.Errorf("stats moved by %v, Attempts %d, Retries %d; want 1 Start, 1 slow path, 1 gave up, Attempts = 1 + Retries >= 2",
+					d, d.Attempts, d.Retries)
 			}
 			if tt.want == 0 && d.Retries != 1 {
 				t.Errorf("with a zero budget, Retries moved by %d, want 1", d.Retries)
 			}
-			if d.Waited < tt.want {
-				t.Errorf("Waited moved by %v, want at least %v", d.Waited, tt.want)
+			if d.SlowPathTime < tt.want {
+				t.Errorf("SlowPathTime moved by %v, want at least %v", d.SlowPathTime, tt.want)
 			}
 		})
 	}
@@ -700,7 +702,7 @@ func TestBusyFileReleased(t *testing.T) {
 	d := delta(before, ReadStats())
 	t.Logf("stats %+v", d)
 	if d.Starts != 1 || d.SlowPaths != 1 || d.Retries < 1 || d.GiveUps != 0 {
-		t.Errorf("stats moved by %+v, want 1 Start, 1 slow path, some retries, none gave up", d)
+		t.Errorf("stats moved by %v, Retries %d; want 1 Start, 1 slow path, some retries, none gave up", d, d.Retries)
 	}
 }
 
@@ -820,7 +822,8 @@ func TestStatsNormalStarts(t *testing.T) {
 	d := delta(before, ReadStats())
 	t.Logf("stats %+v", d)
 	if d.Starts != 2*n || d.Attempts != 2*n || d.SlowPaths != 0 || d.Retries != 0 || d.GiveUps != 0 {
-		t.Errorf("stats moved by %+v, want %d Starts and Attempts and no slow path", d, 2*n)
+		t.Errorf("stats moved by %v, Attempts %d, Retries %d; want %d Starts and Attempts and no slow path",
+			d, d.Attempts, d.Retries, 2*n)
 	}
 	if !closedBy(d, byLease, n) || d.DrainWaits != 0 {
 		t.Errorf("stats moved by %+v, want %d Closes vouched for by the lease, which did not wait", d, n)

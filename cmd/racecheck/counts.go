@@ -127,7 +127,7 @@ func (d *gateDelta) add(before, after safeexec.Stats) {
 	d.GiveUps += after.GiveUps - before.GiveUps
 	d.Closes.add(closesOf(after).minus(closesOf(before)))
 	d.DrainWaits += after.DrainWaits - before.DrainWaits
-	d.WaitedMs += float64(after.Waited-before.Waited) / 1e6
+	d.WaitedMs += float64(after.SlowPathTime+after.DrainWaitTime-before.SlowPathTime-before.DrainWaitTime) / 1e6
 }
 
 // closesOf returns safeexec's Closes so far by what told each that nobody
