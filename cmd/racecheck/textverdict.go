@@ -11,12 +11,16 @@ import (
 // question, why a retry is not enough, and the next step for the user's
 // own code. The statistics in full come after the tables (printStatistics).
 
-// nextStep is the verdict's last line when the race is real here or may
-// be elsewhere: what to do in the user's own code.
+// nextStep is the verdict's last sentence when the race is real here:
+// what to do in the user's own code.
 const nextStep = "Next, in your code: import github.com/forkgate/forkgate/safeexec under the name exec " +
 	"(README: Quick start), write the executables you run with exec.WriteExecutable or " +
 	"CreateExecutable, and log exec.ReadStats() to confirm: its retried= and waited= count the " +
 	"races it caught."
+
+// nextStepNoRace is the verdict's last sentence when the race did not show.
+const nextStepNoRace = "Next: the race did not show here, but it may where your code runs: run racecheck " +
+	"there too (your CI machines), with -dir on the filesystem your program writes executables to."
 
 // printVerdict prints the answer to the two questions racecheck asks.
 func printVerdict(w io.Writer, rep *report, cfg *config) {
@@ -30,7 +34,7 @@ func printVerdict(w io.Writer, rep *report, cfg *config) {
 	if v == nil {
 		fmt.Fprintln(w, "Verdict: none; it needs scenario s1 or s2 (-scenarios).")
 		printWhyNotRetry(w, rep.S5)
-		printNext(w, rep, false)
+		printNext(w, rep, nil)
 		return
 	}
 	var execFailed, execCycles, cycles, failed, spawnsFailed int64
@@ -73,7 +77,7 @@ func printVerdict(w io.Writer, rep *report, cfg *config) {
 	fmt.Fprintln(w, indented(statisticsLine(v)))
 	printSuggestion(w, v, cfg)
 	printWhyNotRetry(w, rep.S5)
-	printNext(w, rep, v.SafeexecFailed)
+	printNext(w, rep, v)
 }
 
 // statisticsLine says in one line which test decided and how.
@@ -127,17 +131,19 @@ func printWhyNotRetry(w io.Writer, res []*stormResult) {
 		"safeexec's Close makes the file safe for every runner.", 100, "  "))
 }
 
-// printNext ends the verdict with the next step: for the user's code, or,
-// when this run failed, for the failure.
-func printNext(w io.Writer, rep *report, safeexecFailed bool) {
+// printNext ends the verdict v, if any, with the next step: for the
+// user's code, or, when this run failed, for the failure.
+func printNext(w io.Writer, rep *report, v *verdict) {
 	var s string
-	if n := len(rep.Problems); n > 0 {
+	switch n := len(rep.Problems); {
+	case n > 0:
 		s = fmt.Sprintf("But this run fails (exit 1): %d problem(s) with safeexec, listed under FAIL at "+
-			"the end. ", n)
-	}
-	if s != "" || safeexecFailed {
-		s += "Next: please report this to forkgate's developers, with this report."
-	} else {
+			"the end. Next: please report this to forkgate's developers, with this report.", n)
+	case v != nil && v.SafeexecFailed:
+		s = "Next: please report this to forkgate's developers, with this report."
+	case v != nil && !v.Reproduced:
+		s = nextStepNoRace
+	default:
 		s = nextStep
 	}
 	fmt.Fprintln(w, wrap(s, 100, "  "))

@@ -156,6 +156,11 @@ func TestVerdictWording(t *testing.T) {
 			counts:   "in 3 of 800 cycles",
 			stats:    "p = 0.12 ≥ 0.0167: not significant (docs/results.md).",
 			last:     "Next, in your code:"},
+		{name: "no race", s1: storm(0, 400, 0, 400), s2: storm(0, 400, 0, 400), rounds: 8,
+			headline: "Verdict: not enough evidence: plain os/exec never met ETXTBSY",
+			counts:   "in 0 of 800 cycles",
+			stats:    "p = 1 ≥ 0.0167: not significant",
+			last:     "Next: the race did not show here, but it may where your code runs: run racecheck there"},
 		{name: "safeexec failed", s1: storm(10, 400, 1, 400), s2: storm(10, 400, 0, 400), rounds: 2,
 			headline: "Verdict: the race is real here, and safeexec did NOT remove it",
 			counts:   "safeexec failed in 1 of 800 cycles.",
@@ -192,7 +197,7 @@ func TestVerdictWording(t *testing.T) {
 			if last := paras[len(paras)-1]; !strings.HasPrefix(last, tt.last) {
 				t.Errorf("last sentence %q, want the next step, %q", last, tt.last)
 			}
-			for _, jargon := range []string{"stratified", "looks", "split over", "CI", "within -duration"} {
+			for _, jargon := range []string{"stratified", "looks", "split over", "% CI", "within -duration"} {
 				if strings.Contains(verdict, jargon) {
 					t.Errorf("the verdict says %q, which belongs in the statistics after the tables:\n%s", jargon, verdict)
 				}
