@@ -5,17 +5,22 @@
 //
 // Call [Command] and [CommandContext] as in os/exec: [Cmd], [LookPath] and
 // the errors behave as exec's do, and the error types are exec's own, so
-// [errors.As] and [errors.Is] work with either package. Importing this
-// package under the name exec is the whole migration, except for code that
-// hands an *exec.Cmd to a function: [Cmd] is a type of its own. A function
-// that configures an *exec.Cmd configures a Cmd through [Cmd.Configure]; for
-// one that starts it, keep os/exec for that call.
+// [errors.As] and [errors.Is] work with either package. Import this package
+// under the name exec; code that hands an *exec.Cmd to a function is the
+// exception, since [Cmd] is a type of its own. A function that configures
+// an *exec.Cmd configures a Cmd through [Cmd.Configure]; for one that
+// starts it, keep os/exec for that call.
 //
-// Write the executables the program runs with [WriteExecutable], the
-// [os.WriteFile] of executables, or stream them with [CreateExecutable] and
-// [File.Close]. Once Close returns nil, the file is in place and complete,
-// and can be run through this package or not (the section below says where
-// that promise ends).
+// The import swap alone protects a file when every run of it goes through
+// a safeexec Start. When anything else may run it (a shell script, another
+// process, plain os/exec, a library that keeps its own *exec.Cmd), write it
+// with [WriteExecutable] or [CreateExecutable]. The reason: a safeexec
+// Start retries ETXTBSY, but only for itself, while the writers' Close
+// returns only once nobody holds the file open for writing, so any runner
+// can start it.
+// WriteExecutable is the [os.WriteFile] of executables; CreateExecutable
+// streams one, and [File.Close] installs it (the section below says where
+// Close's promise ends).
 //
 // [SetRetryBudget] bounds the retries and waits, [SetGlobalGate] keeps the
 // Go runtime's forks from copying a file being written, at a cost described
@@ -39,13 +44,17 @@
 // holds a copy (with flock, or a close-on-exec pipe); where nothing can
 // vouch for the file, Close fails.
 //
-// Every Start takes the shared side of a process-wide gate. A Start that
-// still meets ETXTBSY (a file written some other way, say) takes the
-// exclusive side, which waits out the Starts in flight, and retries with a
-// fresh attempt until the retry budget or its context ends. A failed attempt
-// never ran any user code, so a retry never runs a command twice. A file
-// that another process keeps open for writing makes Start give up, and
-// Close fail, when the budget runs out.
+// Every Start holds the shared side of one process-wide gate while it
+// starts its command, so Starts run side by side. A Start that meets
+// ETXTBSY (a file written some other way, say) takes the exclusive side for
+// its first retry: that waits for the Starts in flight to finish starting
+// (their children may hold the file) and holds off new ones until that
+// attempt ends. Later retries take the shared side again, after growing
+// sleeps (25µs to 50ms), until the retry budget or its context ends.
+// Writers never take the gate. Each attempt is a fresh exec.Cmd, and a
+// failed one never ran any user code, so a retry never runs a command
+// twice. A file that another process keeps open for writing makes Start
+// give up, and Close fail, when the budget runs out.
 //
 // The repository's docs/how-it-works.md tells the rest, with the
 // filesystems and what each guarantees.

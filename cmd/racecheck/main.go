@@ -73,7 +73,8 @@ func parseFlags(args []string, out io.Writer) (*config, error) {
 		w := fs.Output()
 		fmt.Fprintf(w, "usage: racecheck [flags]\n\n"+
 			"Racecheck tells whether writing an executable and running it fails with ETXTBSY\n"+
-			"here, and whether safeexec removes that race. The verdict comes first.\n\nScenarios:\n")
+			"here, and whether safeexec removes that race. The verdict comes first, when the\n"+
+			"run ends: in about a minute with the defaults.\n\nScenarios:\n")
 		for _, d := range scenarioDescs {
 			fmt.Fprintf(w, "  %s\n", d)
 		}
@@ -175,7 +176,7 @@ func run(cfg *config, stdout, stderr io.Writer) int {
 	begin := time.Now()
 	rep := newReport(cfg, dir)
 	rep.Dir = filepath.Dir(dir)
-	r := &runner{cfg: cfg, ctx: ctx, dir: dir, truePath: truePath, progress: newProgress(stderr)}
+	r := &runner{cfg: cfg, ctx: ctx, dir: dir, truePath: truePath, progress: newProgress(stderr, cfg)}
 	if r.preflight(rep) {
 		measure(r, rep)
 	}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,8 +57,8 @@ func (w *watcher) String() string {
 	return w.buf.String()
 }
 
-// TestSignal runs racecheck as a command, stops it with signals in the
-// middle of s1, and checks that it exits promptly, with status 3, and
+// TestSignal runs racecheck as a command, with its progress on a terminal,
+// stops it with signals in the middle of s1, and checks that it exits promptly, with status 3, and
 // leaves no temporary directory behind (issue #8).
 func TestSignal(t *testing.T) {
 	goBin, err := exec.LookPath("go")
@@ -95,14 +96,26 @@ func TestSignal(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
+			// Progress goes to a terminal only: give it one, and watch it.
+			ptm, tty := openPty(t)
 			stderr := &watcher{want: map[string]chan struct{}{}}
+			copied := make(chan struct{})
+			go func() {
+				io.Copy(stderr, ptm) // until ptm is closed, or racecheck and tty are
+				close(copied)
+			}()
+			defer func() {
+				ptm.Close()
+				<-copied
+			}()
 			var stdout bytes.Buffer
 			c := exec.Command(exe, append([]string{"-dir", dir, "-duration", "60s"}, tt.args...)...)
-			c.Stdout, c.Stderr = &stdout, stderr
+			c.Stdout, c.Stderr = &stdout, tty
 			c.SysProcAttr = &syscall.SysProcAttr{Setpgid: tt.group}
 			if err := c.Start(); err != nil {
 				t.Fatal(err)
 			}
+			tty.Close()
 			done := make(chan error, 1)
 			go func() { done <- c.Wait() }()
 			var waited bool

@@ -16,9 +16,6 @@ func printText(w io.Writer, rep *report, cfg *config) {
 			rep.Signal, rep.ElapsedS, rep.ExitCode)
 	}
 	printVerdict(w, rep, cfg)
-	if n := len(rep.Problems); n > 0 && rep.ExecError == "" {
-		fmt.Fprintf(w, "But this run fails (exit 1): %d problem(s) with safeexec, listed under FAIL at the end.\n", n)
-	}
 	fmt.Fprintln(w)
 	printSetting(w, rep, cfg)
 	if rep.S1 != nil {
@@ -43,6 +40,10 @@ func printText(w io.Writer, rep *report, cfg *config) {
 		fmt.Fprintln(w, "other: the errors by kind; retried: Starts that met ETXTBSY and tried again;")
 		fmt.Fprintln(w, "speed: cycles per second over exec's; write, close: mean time of the whole write")
 		fmt.Fprintln(w, "(create, Write, Close) and of Close.")
+	}
+	if rep.Verdict != nil && rep.ExecError == "" {
+		fmt.Fprintln(w)
+		printStatistics(w, rep.Verdict, cfg)
 	}
 	if rep.S3 != nil {
 		fmt.Fprintln(w)
@@ -108,16 +109,16 @@ func printStormsSetting(w io.Writer, rep *report, cfg *config) {
 	if len(names) == 0 {
 		return
 	}
-	line := strings.Join(names, ", ") + ": " + plural(cfg.spawners, "spawner") + "; "
+	line := strings.Join(names, ", ") + ": " + plural(cfg.spawners, "spawner") + ", "
 	if v := rep.Verdict; v != nil {
-		line += fmt.Sprintf("%d of %d rounds run", v.RoundsRun, cfg.rounds)
+		line += fmt.Sprintf("%d of %d rounds", v.RoundsRun, cfg.rounds)
 	} else {
 		line += plural(cfg.rounds, "round")
 	}
 	if cfg.cycles > 0 {
 		line += fmt.Sprintf(", %d cycles per strategy", cfg.cycles)
 	} else {
-		line += fmt.Sprintf(" in %.1fs, within -duration %v but for about one cycle", rep.StormsS, cfg.duration)
+		line += fmt.Sprintf(" in %.1fs (-duration %v bounds them)", rep.StormsS, cfg.duration)
 	}
 	fmt.Fprintln(w, wrap(line, 100, "  "))
 }

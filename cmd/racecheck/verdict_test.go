@@ -61,8 +61,8 @@ func TestJudge(t *testing.T) {
 }
 
 // TestProblemsUnderVerdict checks that a run that fails for a reason
-// outside S1 and S2, a hung probe, says so right under a verdict that
-// reads well, and that its FAIL lines fit 100 columns, however long the
+// outside S1 and S2, a hung probe, says so at the end of a verdict that
+// reads well, in place of the next step for the user's code, and that its FAIL lines fit 100 columns, however long the
 // paths in them (review of #8).
 func TestProblemsUnderVerdict(t *testing.T) {
 	cfg := &config{rounds: 8, spawners: 2, duration: 55e9}
@@ -74,9 +74,10 @@ func TestProblemsUnderVerdict(t *testing.T) {
 	var out bytes.Buffer
 	printText(&out, rep, cfg)
 	verdict := printed(rep, cfg)
-	if !strings.HasPrefix(out.String(), verdict+"But this run fails (exit 1): 1 problem") ||
-		!strings.Contains(verdict, "removed it") {
-		t.Errorf("the verdict is not followed by the failure:\n%s", out.String())
+	if !strings.HasPrefix(out.String(), verdict) || !strings.Contains(verdict, "removed it") ||
+		!strings.Contains(verdict, "\nBut this run fails (exit 1): 1 problem(s) with safeexec, listed under FAIL") ||
+		strings.Contains(verdict, "Next, in your code") {
+		t.Errorf("the verdict does not end with the failure:\n%s", out.String())
 	}
 	if !strings.Contains(out.String(), "FAIL: safeexec: probe b hung") {
 		t.Errorf("no FAIL line:\n%s", out.String())
@@ -125,5 +126,88 @@ func TestCountsAgree(t *testing.T) {
 	}
 	if !row {
 		t.Errorf("no table row of safeexec with 400 cycles, 1 failed:\n%s", out.String())
+	}
+}
+
+// TestVerdictWording checks that the verdict speaks plainly first (issue
+// #22): the headline, the counts in words, the statistics in one line
+// that names the test and points to docs/results.md, and last the next
+// step, for the user's code or for a failure; the statistics in full come
+// after the tables.
+func TestVerdictWording(t *testing.T) {
+	cfg := &config{rounds: 8, spawners: 2, duration: 55e9, strategies: strategies}
+	tests := []struct {
+		name     string
+		s1, s2   []*stormResult
+		rounds   int
+		headline string
+		counts   string
+		stats    string
+		last     string // the start of the verdict's last sentence
+	}{
+		{name: "removed", s1: storm(4, 250, 0, 242), s2: storm(4, 248, 0, 235), rounds: 4,
+			headline: "Verdict: the race is real here, and safeexec removed it.",
+			counts: `Plain os/exec failed with "text file busy" (ETXTBSY) in 8 of 498 cycles of writing a ` +
+				"script and running it while 2 other goroutines started commands; safeexec failed in 0 of 477 cycles.",
+			stats: "Statistics: Fisher's exact test, one-sided, p = 0.0045 < 0.0167: significant (docs/results.md).",
+			last:  "Next, in your code: import github.com/forkgate/forkgate/safeexec under the name exec"},
+		{name: "not enough", s1: storm(2, 400, 0, 400), s2: storm(1, 400, 0, 400), rounds: 8,
+			headline: "Verdict: the race is real here, but there is not enough evidence yet",
+			counts:   "in 3 of 800 cycles",
+			stats:    "p = 0.12 ≥ 0.0167: not significant (docs/results.md).",
+			last:     "Next, in your code:"},
+		{name: "no race", s1: storm(0, 400, 0, 400), s2: storm(0, 400, 0, 400), rounds: 8,
+			headline: "Verdict: not enough evidence: plain os/exec never met ETXTBSY",
+			counts:   "in 0 of 800 cycles",
+			stats:    "p = 1 ≥ 0.0167: not significant",
+			last:     "Next: the race did not show here, but it may where your code runs: run racecheck there"},
+		{name: "safeexec failed", s1: storm(10, 400, 1, 400), s2: storm(10, 400, 0, 400), rounds: 2,
+			headline: "Verdict: the race is real here, and safeexec did NOT remove it",
+			counts:   "safeexec failed in 1 of 800 cycles.",
+			stats:    "p = ",
+			last:     "Next: please report this to forkgate's developers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := &report{S1: tt.s1, S2: tt.s2, Complete: true, Dir: "/tmp", FSType: "ext4"}
+			rep.Verdict = judge(rep, cfg, tt.rounds, false)
+			verdict := printed(rep, cfg)
+			// Sentences of the block, as the text wraps them at 100 columns.
+			var paras []string
+			for _, line := range strings.Split(strings.TrimSuffix(verdict, "\n"), "\n") {
+				if len(paras) > 0 && !strings.HasSuffix(paras[len(paras)-1], ".") {
+					paras[len(paras)-1] += " " + strings.TrimSpace(line)
+				} else {
+					paras = append(paras, strings.TrimSpace(line))
+				}
+			}
+			if len(paras) < 4 || !strings.HasPrefix(strings.Join(paras, "\n"), strings.ReplaceAll(tt.headline, "\n", " ")) {
+				t.Fatalf("verdict does not start with %q:\n%s", tt.headline, verdict)
+			}
+			if !strings.HasPrefix(paras[1], "Plain os/exec failed with") || !strings.Contains(paras[1], tt.counts) {
+				t.Errorf("second sentence %q, want the counts in words, with %q", paras[1], tt.counts)
+			}
+			if !strings.HasPrefix(paras[2], "Statistics: Fisher's exact test") || !strings.Contains(paras[2], tt.stats) {
+				t.Errorf("third sentence %q, want the statistics, with %q", paras[2], tt.stats)
+			}
+			stats := strings.Split(verdict, "\n")[strings.Count(strings.SplitN(verdict, "Statistics:", 2)[0], "\n")]
+			if !strings.HasSuffix(stats, "(docs/results.md).") {
+				t.Errorf("the statistics take more than one line:\n%s", verdict)
+			}
+			if last := paras[len(paras)-1]; !strings.HasPrefix(last, tt.last) {
+				t.Errorf("last sentence %q, want the next step, %q", last, tt.last)
+			}
+			for _, jargon := range []string{"stratified", "looks", "split over", "% CI", "within -duration"} {
+				if strings.Contains(verdict, jargon) {
+					t.Errorf("the verdict says %q, which belongs in the statistics after the tables:\n%s", jargon, verdict)
+				}
+			}
+			var out bytes.Buffer
+			printText(&out, rep, cfg)
+			if !strings.Contains(out.String(), "\nThe verdict's statistics (docs/results.md explains them):\n  S1: ") {
+				t.Errorf("the report lacks the statistics in full:\n%s", out.String())
+			}
+			checkWidth(t, "report", out.String())
+		})
 	}
 }
