@@ -37,15 +37,16 @@ import (
 // from more than one goroutine at a time.
 type File struct {
 	f          *os.File    // the file being written, or nil once closed
-	r          *os.File    // the same file, read-only, for the drain and the link
+	r          *os.File    // the same file, read-only, for the drain and the link, or nil until needed
 	dir        *os.File    // the target's directory; every name below is in it
 	name       string      // the name given to CreateExecutable, for errors
 	base       string      // the target's name in dir
 	tmp        string      // the file's temporary name, or "" while it has none
 	exists     bool        // whether base existed at Create
 	pr, pw     *os.File    // the pipe drain's pipe, made before f was opened
-	mount      uint64      // the directory's mount, never reused, or 0
+	mount      uint64      // the mount of the directory, and so of the file; never reused, or 0
 	created    os.FileInfo // a named f as created, to know it again at Close
+	checked    bool        // whether r was opened by the temporary name after f was closed
 	werr       error       // the first failed write; Close then discards the file
 	forkLocked bool        // whether the File holds syscall.ForkLock's read side
 	chmod      bool        // whether Close must set mode (named, or special bits)
@@ -54,6 +55,7 @@ type File struct {
 	force      vouch       // what must vouch for the file, if not chosen: forceVia at Create
 	via        vouch       // what will vouch for the file at Close (see choose)
 	fallback   vouch       // what will if the kernel refuses the lease after all
+	refused    error       // why the kernel refused the lease at Create, if it did
 }
 
 // testHook, when a test sets it, is called at the named steps of Create
@@ -132,7 +134,8 @@ func underlying(err error) error {
 
 // create opens the directory, checks the target's name in it, makes the
 // pipe drain's pipe if this mount may need it, and then the file; and it
-// prepares what Close will ask, so that Close does the least it can.
+// asks what will vouch for the file at Close, so that Close does the
+// least it can.
 func (f *File) create(dir string, perm os.FileMode) error {
 	var err error
 	if f.dir, err = openDir(dir); err != nil {
@@ -158,7 +161,7 @@ func (f *File) create(dir string, perm os.FileMode) error {
 		forkLockHolders.files.Add(1)
 	}
 	hook("open")
-	unnamed := !m.named && !forceNamed
+	unnamed := !m.named && !forceNamed && canUnname()
 	if f.f, f.tmp, err = openFile(f.dir, f.name, f.base, perm, unnamed); err != nil {
 		return err
 	}
@@ -173,15 +176,23 @@ func (f *File) create(dir string, perm os.FileMode) error {
 	if err := f.noteMode(perm); err != nil {
 		return err
 	}
-	if f.r, err = f.reopen(); err != nil {
-		return err
+	if f.tmp == "" {
+		// Once f is closed, nothing leads to an unnamed file: the
+		// read-only descriptor that Close drains on and links must be
+		// opened now. A named file is reopened by its name in Close,
+		// after f is closed, so that no child forked meanwhile waits at
+		// its exec behind that open (see the FUSE note in drain.go).
+		if f.r, err = reopenRead(f.f); err != nil {
+			return err
+		}
 	}
-	f.via, f.fallback = f.choose()
-	return nil
+	f.via, f.fallback, err = f.choose()
+	return err
 }
 
 // noteMode records the mode Close must set, perm &^ umask, and makes
-// sure that the owner can read the file until then, for the reopen.
+// sure that the owner can read the file until then, for the read-only
+// reopen.
 // A file with a name was created with no execute bit: Close sets the
 // mode. So does it when the mode lacks owner read, or has setuid, setgid
 // or sticky, which opening does not set and a write may clear.
@@ -219,7 +230,7 @@ func (f *File) noteMode(perm os.FileMode) error {
 // the umask: unnamed (tmp "") where unnamed is set and the filesystem
 // allows, else under a new temporary name for base, with no execute bit.
 func openFile(dir *os.File, name, base string, perm os.FileMode, unnamed bool) (f *os.File, tmp string, err error) {
-	// The owner may read the file: Create reopens it read-only.
+	// The owner may read the file: it is reopened read-only.
 	mode := perm&fs.ModePerm | 0o400
 	if unnamed {
 		f, err = openUnnamed(dir, name, mode)
@@ -329,13 +340,21 @@ func (f *File) install(ctx context.Context) error {
 			return f.pathErr("sync", err)
 		}
 	}
-	if f.chmod {
+	// The mode is set through the read-only descriptor where there will
+	// be one after the drain, else before the writable one is closed.
+	late := f.r != nil || f.via == byLease
+	if f.chmod && !late {
 		if err := f.f.Chmod(f.mode); err != nil {
 			return f.pathErr("chmod", err)
 		}
 	}
 	if err := f.drain(ctx); err != nil {
 		return err
+	}
+	if f.chmod && late {
+		if err := f.r.Chmod(f.mode); err != nil {
+			return f.pathErr("chmod", err)
+		}
 	}
 	hook("link")
 	if err := f.link(); err != nil {
@@ -374,8 +393,10 @@ func (f *File) link() error {
 		if f.tmp == "" {
 			return f.linkErr("link", fs.ErrExist)
 		}
-	} else if err := f.checkTemp(); err != nil {
-		return err
+	} else if !f.checked {
+		if err := f.checkTemp(); err != nil {
+			return err
+		}
 	}
 	hook("rename")
 	if err := renameAt(f.dir, f.tmp, f.base); err != nil {
@@ -385,15 +406,13 @@ func (f *File) link() error {
 	return nil
 }
 
-// reopen opens the file being written for reading: on Linux through the
-// writable descriptor, so that it is that file whatever its name holds;
-// elsewhere by its temporary name, checking that it is still the file f
-// created.
-func (f *File) reopen() (*os.File, error) {
-	if r, err := reopenRead(f.f); err == nil || f.tmp == "" {
-		return r, err
-	}
+// openTemp opens the named file being written, read-only, by its
+// temporary name, and checks that it is still the file f created.
+func (f *File) openTemp() (*os.File, error) {
 	r, err := openAt(f.dir, f.name, f.tmp, os.O_RDONLY, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, f.replaced() // a symbolic link, which O_NOFOLLOW refused
+	}
 	if err != nil {
 		return nil, err
 	}
