@@ -92,6 +92,7 @@ func (f *File) drain(ctx context.Context) error {
 		f.pw = nil
 	}
 	f.releaseForkLock()
+	hook("closed")
 	if err != nil {
 		return f.pathErr("close", err)
 	}
@@ -103,6 +104,7 @@ func (f *File) drain(ctx context.Context) error {
 		if f.r, err = f.openTemp(); err != nil {
 			return f.pathErr("close", err)
 		}
+		hook("reopened")
 		f.checked = true
 	}
 

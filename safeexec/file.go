@@ -59,7 +59,9 @@ type File struct {
 }
 
 // testHook, when a test sets it, is called at the named steps of Create
-// and Close: "open", "link", "rename" and "installed".
+// and Close: "open", "opened" (the file is open for writing), "closed"
+// (it no longer is here), "reopened" (Close opened a named file
+// read-only), "link", "rename" and "installed".
 var testHook func(step string)
 
 func hook(step string) {
@@ -160,11 +162,19 @@ func (f *File) create(dir string, perm os.FileMode) error {
 		f.forkLocked = true
 		forkLockHolders.files.Add(1)
 	}
-	hook("open")
 	unnamed := !m.named && !forceNamed && canUnname()
+	umask := readUmask
+	if !unnamed {
+		// A named file needs the umask: read it before the file is
+		// open, so that the descriptor is open no longer than it must.
+		mask, ok := readUmask()
+		umask = func() (os.FileMode, bool) { return mask, ok }
+	}
+	hook("open")
 	if f.f, f.tmp, err = openFile(f.dir, f.name, f.base, perm, unnamed); err != nil {
 		return err
 	}
+	hook("opened")
 	if unnamed && f.tmp != "" {
 		noteNamed(f.mount) // not to try again there
 	}
@@ -173,7 +183,7 @@ func (f *File) create(dir string, perm os.FileMode) error {
 			return err
 		}
 	}
-	if err := f.noteMode(perm); err != nil {
+	if err := f.noteMode(perm, umask); err != nil {
 		return err
 	}
 	if f.tmp == "" {
@@ -190,13 +200,14 @@ func (f *File) create(dir string, perm os.FileMode) error {
 	return err
 }
 
-// noteMode records the mode Close must set, perm &^ umask, and makes
+// noteMode records the mode Close must set, perm &^ the umask that umask
+// returns, if it can tell, and makes
 // sure that the owner can read the file until then, for the read-only
 // reopen.
 // A file with a name was created with no execute bit: Close sets the
 // mode. So does it when the mode lacks owner read, or has setuid, setgid
 // or sticky, which opening does not set and a write may clear.
-func (f *File) noteMode(perm os.FileMode) error {
+func (f *File) noteMode(perm os.FileMode, umask func() (os.FileMode, bool)) error {
 	special := perm & (fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 	f.chmod = f.tmp != "" || perm&0o400 == 0 || special != 0
 	if !f.chmod {
@@ -211,7 +222,7 @@ func (f *File) noteMode(perm os.FileMode) error {
 	// one with no execute bit.
 	m := fi.Mode().Perm()
 	if f.tmp != "" {
-		mask, ok := readUmask()
+		mask, ok := umask()
 		if !ok {
 			// Take each class's execute bit to go with its read bit.
 			lost := (perm.Perm() | 0o400) &^ 0o111 &^ m
@@ -355,6 +366,12 @@ func (f *File) install(ctx context.Context) error {
 		if err := f.r.Chmod(f.mode); err != nil {
 			return f.pathErr("chmod", err)
 		}
+	}
+	if f.tmp != "" && f.r != nil {
+		// A named file is renamed, not linked through r: let it go
+		// first, as os.WriteFile lets go of its file before os.Rename.
+		f.r.Close()
+		f.r = nil
 	}
 	hook("link")
 	if err := f.link(); err != nil {

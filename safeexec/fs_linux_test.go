@@ -5,9 +5,12 @@ package safeexec
 // mounted here when the tests run as root, as CI does (#7).
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,5 +133,186 @@ func TestFilesystems(t *testing.T) {
 			t.Logf("control, os.WriteFile and plain os/exec: %d/%d cycles failed (%.1f%%)",
 				failed, n, 100*float64(failed)/float64(max(n, 1)))
 		})
+	}
+}
+
+// mountSlowFUSE mounts a FUSE filesystem, bindfs or unionfs (Debian's
+// bindfs and unionfs-fuse), single-threaded, with every open its daemon
+// makes delayed by delay: strace injects the delay before each openat
+// system call of the daemon, so that a FUSE create or open takes that
+// much longer, as on a daemon whose opens are slow (a network
+// filesystem's, say). bindfs implements no FUSE flush, so the kernel stops
+// asking it after the first; unionfs does, so every close of a
+// descriptor there, a child's at exec too, is a request. It returns the
+// mount's root; the test's cleanup unmounts it and waits for the daemon.
+// It skips the test, with the reason, where it cannot.
+func mountSlowFUSE(t *testing.T, daemon string, delay time.Duration) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skipf("mounting %s requires root", daemon)
+	}
+	for _, p := range []string{daemon, "strace"} {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Skipf("requires %s, Debian's package of that name (%v)", p, err)
+		}
+	}
+	base := t.TempDir()
+	src, mnt := filepath.Join(base, "src"), filepath.Join(base, "mnt")
+	for _, d := range []string{src, mnt} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inject := fmt.Sprintf("openat:delay_enter=%d", delay.Microseconds())
+	args := []string{"strace", "-f", "--seccomp-bpf", "-qq", "-o", "/dev/null", "-e", "trace=openat", "-e", "inject=" + inject}
+	switch daemon {
+	case "bindfs":
+		args = append(args, "bindfs", "-f", src, mnt) // single-threaded unless --multithreaded
+	case "unionfs":
+		args = append(args, "unionfs", "-f", "-s", src+"=RW", mnt)
+	default:
+		t.Fatalf("no FUSE daemon %q", daemon)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Skipf("requires strace to start %s (%v)", daemon, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if b, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", mnt, err, b)
+			cmd.Process.Kill()
+		}
+		<-exited // the daemon exits once unmounted
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var st unix.Statfs_t
+		if unix.Statfs(mnt, &st) == nil && st.Type == unix.FUSE_SUPER_MAGIC {
+			return mnt
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Skipf("requires %s under strace to mount (%v: %s)", daemon, err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s under strace did not mount %s within 10s: %s", daemon, mnt, out.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestSlowFUSEStarts writes executables on bindfs, single-threaded, with
+// its opens slowed, beside a goroutine that starts true through plain
+// os/exec. A child forked while a File's descriptor is open closes its
+// copy at exec, and on FUSE that close may wait for the daemon (a FUSE
+// flush, where the daemon takes them); Start waits for the exec. So a
+// File must make no slow request while it holds a descriptor there:
+// issue #20 measured a Start of 1.5 s beside WriteExecutable, against
+// 3 ms beside os.WriteFile, when Create reopened the file with the writer
+// open. The test checks that no span in which the File holds a
+// descriptor of the file lasts as long as a slow open, and compares the
+// longest Start beside each writer.
+func TestSlowFUSEStarts(t *testing.T) {
+	const delay = 100 * time.Millisecond
+	mnt := mountSlowFUSE(t, "bindfs", delay)
+	path := filepath.Join(mnt, "prog")
+	// The first Create on the mount learns what it grants, and tests flock.
+	if err := writeExecutable(path); err != nil {
+		t.Fatal(err)
+	}
+
+	// The spans in which the File holds a descriptor of the file: from
+	// the open for writing to its close, and from the read-only reopen
+	// to the rename (a named file's is closed before).
+	var (
+		mu    sync.Mutex
+		since time.Time
+		spans []time.Duration
+	)
+	testHook = func(step string) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch step {
+		case "opened", "reopened":
+			since = time.Now()
+		case "closed", "link":
+			spans = append(spans, time.Since(since))
+		}
+	}
+	t.Cleanup(func() { testHook = nil })
+
+	tp := truePath(t)
+	ways := []struct {
+		name  string
+		write func(string) error
+	}{{"os.WriteFile", writeScriptFile}, {"WriteExecutable", writeExecutable}}
+	var longest [2]time.Duration
+	var starts, slow [2]int
+	const cycles = 5
+	for i, w := range ways {
+		var (
+			quit = make(chan struct{})
+			done = make(chan struct{})
+		)
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-quit:
+					return
+				default:
+				}
+				cmd := exec.Command(tp)
+				begin := time.Now()
+				err := cmd.Start()
+				took := time.Since(begin)
+				if err != nil {
+					t.Errorf("beside %s: Start: %v", w.name, err)
+					return
+				}
+				cmd.Wait()
+				longest[i] = max(longest[i], took)
+				starts[i]++
+				if took >= delay {
+					slow[i]++
+				}
+			}
+		}()
+		for range cycles {
+			if err := w.write(path); err != nil {
+				t.Errorf("%s: %v", w.name, err)
+				break
+			}
+		}
+		close(quit)
+		<-done
+	}
+	for i, w := range ways {
+		t.Logf("beside %s: %d Starts, %d of them %v or longer; the longest %v", w.name, starts[i], slow[i], delay, longest[i])
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("spans with a descriptor open: %v", spans)
+	if len(spans) != 2*cycles {
+		t.Errorf("%d spans with a descriptor open in %d WriteExecutables, want %d", len(spans), cycles, 2*cycles)
+	}
+	for _, d := range spans {
+		if d >= delay/2 {
+			t.Errorf("WriteExecutable held a descriptor for %v, as long as an open of the daemon's (%v): a child forked meanwhile may wait for it at exec", d, delay)
+		}
+	}
+	// A Start may also wait for a child forked just before a descriptor
+	// was closed, whose exec comes after the next open began: os.WriteFile
+	// in a loop has that too. Up to one slow open's worth of waiting is
+	// that, or the load of a busy machine.
+	if longest[1] > max(longest[0], delay+delay/2) {
+		t.Errorf("the longest plain os/exec Start beside WriteExecutable took %v, beside os.WriteFile %v; want no longer",
+			longest[1], longest[0])
 	}
 }
