@@ -5,12 +5,14 @@ package safeexec
 // mounted here when the tests run as root, as CI does (#7).
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -314,5 +316,83 @@ func TestSlowFUSEStarts(t *testing.T) {
 	if longest[1] > max(longest[0], delay+delay/2) {
 		t.Errorf("the longest plain os/exec Start beside WriteExecutable took %v, beside os.WriteFile %v; want no longer",
 			longest[1], longest[0])
+	}
+}
+
+func init() {
+	// no-proc hides /proc under an empty tmpfs, in the private mount
+	// namespace its parent started it in, mounts a tmpfs at its second
+	// argument, and writes and runs executables in each directory it is
+	// given, as a program in a chroot or sandbox without /proc would. It
+	// reports what failed on stdout.
+	helpers["no-proc"] = func(args []string) int {
+		fail := func(format string, a ...any) int {
+			fmt.Printf(format+"\n", a...)
+			return 1
+		}
+		if err := unix.Mount("none", "/proc", "tmpfs", 0, ""); err != nil {
+			return fail("mount tmpfs on /proc: %v", err)
+		}
+		if err := unix.Mount("none", args[1], "tmpfs", 0, ""); err != nil {
+			return fail("mount tmpfs on %s: %v", args[1], err)
+		}
+		if _, err := os.Stat("/proc/self/fd"); err == nil {
+			return fail("/proc/self/fd is still there")
+		}
+		if canUnname() {
+			return fail("canUnname() = true without /proc")
+		}
+		syscall.Umask(0o027)
+		for _, dir := range args {
+			path := filepath.Join(dir, "prog")
+			if err := os.WriteFile(filepath.Join(dir, "control"), []byte(okScript), 0o755); err != nil {
+				return fail("os.WriteFile in %s: %v", dir, err)
+			}
+			for i := range 2 { // a new file, then one replaced
+				before := ReadStats()
+				if err := WriteExecutable(path, []byte(okScript), 0o755); err != nil {
+					return fail("WriteExecutable %d in %s: %v", i, dir, err)
+				}
+				if d := delta(before, ReadStats()); d.LeaseCloses != 1 {
+					return fail("WriteExecutable %d in %s: stats moved by %+v, want 1 Close vouched for by the lease", i, dir, d)
+				}
+				if err := Command(path).Run(); err != nil {
+					return fail("running %s: %v", path, err)
+				}
+				if fi, err := os.Stat(path); err != nil || fi.Mode() != 0o750 {
+					return fail("Stat(%s) = %v, %v; want -rwxr-x---, 0o755 less the umask 0o027", path, fi.Mode(), err)
+				}
+			}
+		}
+		return 0
+	}
+}
+
+// TestNoProc writes executables where there is no /proc, as in a chroot
+// or a build sandbox, on ext4 (or whatever holds the test's temporary
+// directory) and tmpfs, where Files have no name while /proc is there:
+// they must work as os.WriteFile does (#20: every WriteExecutable failed
+// with "no such file or directory"). A child hides /proc in a private
+// mount namespace.
+func TestNoProc(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("hiding /proc in a mount namespace requires root")
+	}
+	base := t.TempDir()
+	tmpfs := filepath.Join(base, "tmpfs")
+	if err := os.Mkdir(tmpfs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := helperExecCommand(t, "no-proc", base, tmpfs)
+	// Go makes every mount private in the new namespace before the
+	// helper runs, so that nothing it mounts is seen outside.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Skipf("requires a private mount namespace (%v)", err)
+	}
+	if err != nil {
+		t.Errorf("without /proc: %v: %s", err, out)
 	}
 }
