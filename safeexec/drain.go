@@ -191,7 +191,7 @@ func (f *File) choose() (via, fallback vouch, err error) {
 	may := func(v vouch) bool { return f.force == chosen || f.force == v }
 	fallback = unchecked
 	if may(byLease) {
-		err := askLease(f.f)
+		err := leaseQuestion(f.f)
 		known := knownMount(f.mount).lease
 		switch {
 		case err != nil && f.force != byLease:
@@ -222,6 +222,9 @@ func (f *File) choose() (via, fallback vouch, err error) {
 	}
 	return via, fallback, nil
 }
+
+// leaseQuestion is askLease, but for tests.
+var leaseQuestion = askLease
 
 // askLease asks for a read lease on w, open for writing, and returns nil
 // where the kernel answers EAGAIN: it grants leases on the file, and will
