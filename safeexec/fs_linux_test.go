@@ -23,7 +23,7 @@ import (
 // or fuse-nobody, whose files all belong to nobody) and returns its root;
 // the test's cleanup unmounts it. It skips the test, with the reason, where
 // it cannot mount.
-func mountFS(t *testing.T, kind string) string {
+func mountFS(t testing.TB, kind string) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skipf("mounting %s requires root", kind)
@@ -395,4 +395,17 @@ func TestNoProc(t *testing.T) {
 	if err != nil {
 		t.Errorf("without /proc: %v: %s", err, out)
 	}
+}
+
+// BenchmarkWriteExecutableFUSE is BenchmarkWriteExecutable on bindfs,
+// where every system call on the file is a round trip to the daemon.
+func BenchmarkWriteExecutableFUSE(b *testing.B) {
+	mnt := mountFS(b, "fuse")
+	benchWriteExecutable(b, func(b *testing.B) string {
+		dir, err := os.MkdirTemp(mnt, "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		return dir
+	})
 }

@@ -17,12 +17,15 @@ import (
 // canFork reports whether a child process may hold a copy of a File.
 const canFork = true
 
-// openDir opens the directory a File is created and installed in. Like
-// the other descriptors of a File but the one written, it is not
-// registered with the runtime's poller, which cannot serve it.
+// openDir opens the directory a File is created and installed in, as a
+// path only (O_PATH): the calls made relative to it need no more, and no
+// filesystem is asked to open the directory (a FUSE daemon would get an
+// OPENDIR, and a RELEASEDIR at the close). Like the other descriptors of
+// a File but the one written, it is not registered with the runtime's
+// poller, which cannot serve it.
 func openDir(dir string) (*os.File, error) {
 	for {
-		fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err == nil {
 			return os.NewFile(uintptr(fd), dir), nil
 		}
@@ -144,8 +147,16 @@ func linkAt(r, dir *os.File, name string) error {
 // procFD returns the path of descriptor fd in /proc.
 func procFD(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
 
-// syncDir commits dir's entries to stable storage.
-func syncDir(dir *os.File) error { return dir.Sync() }
+// syncDir commits dir's entries to stable storage. dir is a path only,
+// which cannot be synced: the directory is opened for that.
+func syncDir(dir *os.File) error {
+	d, err := openAt(dir, dir.Name(), ".", unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
 
 // renameAt renames oldname to newname, both in dir.
 func renameAt(dir *os.File, oldname, newname string) error {
