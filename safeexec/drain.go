@@ -116,7 +116,10 @@ func (f *File) drain(ctx context.Context) error {
 	var waited bool
 	refused := f.refused
 	if via == byLease {
-		if err = prepareLease(f.r); err == nil {
+		if !f.signalled {
+			err = prepareLease(f.r)
+		}
+		if err == nil {
 			waited, err = poll(ctx, deadline, func() (bool, error) { return noWriters(f.r) })
 		}
 		switch {
@@ -191,7 +194,15 @@ func (f *File) choose() (via, fallback vouch, err error) {
 	may := func(v vouch) bool { return f.force == chosen || f.force == v }
 	fallback = unchecked
 	if may(byLease) {
-		err := leaseQuestion(f.f)
+		// The read-only descriptor, where there is one yet, answers as
+		// the writable one does while that is open, and the answer
+		// prepares it for Close.
+		q := f.r
+		if q == nil {
+			q = f.f
+		}
+		err := leaseQuestion(q)
+		f.signalled = q == f.r
 		known := knownMount(f.mount).lease
 		switch {
 		case err != nil && f.force != byLease:
@@ -226,14 +237,15 @@ func (f *File) choose() (via, fallback vouch, err error) {
 // leaseQuestion is askLease, but for tests.
 var leaseQuestion = askLease
 
-// askLease asks for a read lease on w, open for writing, and returns nil
-// where the kernel answers EAGAIN: it grants leases on the file, and will
-// grant one once nobody writes (but see choose).
-func askLease(w *os.File) error {
-	if err := prepareLease(w); err != nil {
+// askLease asks for a read lease on d, a descriptor of a file that is
+// open for writing, and returns nil where the kernel answers EAGAIN: it
+// grants leases on the file, and will grant one once nobody writes (but
+// see choose).
+func askLease(d *os.File) error {
+	if err := prepareLease(d); err != nil {
 		return err
 	}
-	granted, err := noWriters(w)
+	granted, err := noWriters(d)
 	if granted {
 		return errLeaseBlind
 	}

@@ -47,6 +47,7 @@ type File struct {
 	mount      uint64      // the mount of the directory, and so of the file; never reused, or 0
 	created    os.FileInfo // a named f as created, to know it again at Close
 	checked    bool        // whether r was opened by the temporary name after f was closed
+	signalled  bool        // whether a lease on r is set to signal SIGURG (see prepareLease)
 	werr       error       // the first failed write; Close then discards the file
 	forkLocked bool        // whether the File holds syscall.ForkLock's read side
 	chmod      bool        // whether Close must set mode (named, or special bits)

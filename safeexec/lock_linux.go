@@ -57,13 +57,14 @@ func lstatAt(dir *os.File, name string) (*unix.Stat_t, error) {
 // is a directory, or as a name too long for the filesystem does; and
 // returns an identity of dir's mount, where the file is created, that no
 // other mount ever gets, or 0 where the kernel has none (before Linux
-// 6.8). It is not the target's mount, which differs where a file was bind
-// mounted over the target. Asked of a FUSE mount for its ID alone, statx
-// sends the daemon nothing.
+// 6.8). An existing target is on dir's mount unless it is the root of a
+// mount of its own, a file bind mounted over the target: then dir is
+// asked. Asked of a FUSE mount for its ID alone, statx sends the daemon
+// nothing.
 func inspect(dir *os.File, base string) (exists bool, mount uint64, err error) {
 	var st unix.Statx_t
 	err = at(dir, func(d int) error {
-		return unix.Statx(d, base, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE, &st)
+		return unix.Statx(d, base, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE|unix.STATX_MNT_ID_UNIQUE, &st)
 	})
 	switch {
 	case err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR:
@@ -73,12 +74,14 @@ func inspect(dir *os.File, base string) (exists bool, mount uint64, err error) {
 	case err != unix.ENOENT:
 		return false, 0, err
 	}
-	st = unix.Statx_t{}
-	err = at(dir, func(d int) error {
-		return unix.Statx(d, "", unix.AT_EMPTY_PATH, unix.STATX_MNT_ID_UNIQUE, &st)
-	})
-	if err != nil {
-		return false, 0, err
+	if !exists || st.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT == 0 || st.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0 {
+		st = unix.Statx_t{}
+		err = at(dir, func(d int) error {
+			return unix.Statx(d, "", unix.AT_EMPTY_PATH, unix.STATX_MNT_ID_UNIQUE, &st)
+		})
+		if err != nil {
+			return false, 0, err
+		}
 	}
 	if st.Mask&unix.STATX_MNT_ID_UNIQUE != 0 {
 		mount = st.Mnt_id
