@@ -96,6 +96,17 @@ func (f *File) drain(ctx context.Context) error {
 	if err != nil {
 		return f.pathErr("close", err)
 	}
+	if via == byLease && f.r == nil {
+		// Only now, with the writable descriptor closed: a child forked
+		// while it was open sends the filesystem a request when its exec
+		// closes its copy, which on FUSE waits behind any request of
+		// ours, and an open may take as long as the daemon likes.
+		if f.r, err = f.openTemp(); err != nil {
+			return f.pathErr("close", err)
+		}
+		hook("reopened")
+		f.checked = true
+	}
 
 	begin := time.Now()
 	deadline, ok := ctx.Deadline()
@@ -103,33 +114,13 @@ func (f *File) drain(ctx context.Context) error {
 		deadline = begin.Add(max(time.Duration(retryBudget.Load()), drainFloor))
 	}
 	var waited bool
-	if via == byLease && f.r == nil {
-		// Only now, with the writable descriptor closed: a child forked
-		// while it was open makes a request of the filesystem when its
-		// exec closes its copy (on FUSE, a flush where the daemon takes
-		// them), which would wait behind any request of ours, and an
-		// open takes as long as the daemon likes. Where there is a pipe,
-		// the open also waits until those children have exec'd.
-		if f.pr != nil {
-			waited, err = f.drainPipe(ctx, deadline)
-		}
-		if err == nil {
-			if f.r, err = f.openTemp(); err != nil {
-				return f.pathErr("close", err)
-			}
-			hook("reopened")
-			f.checked = true
-		}
-	}
 	refused := f.refused
-	if via == byLease && err == nil {
-		var more bool
+	if via == byLease {
 		if !f.signalled {
 			err = prepareLease(f.r)
 		}
 		if err == nil {
-			more, err = poll(ctx, deadline, func() (bool, error) { return noWriters(f.r) })
-			waited = waited || more
+			waited, err = poll(ctx, deadline, func() (bool, error) { return noWriters(f.r) })
 		}
 		switch {
 		case err == nil:
@@ -219,8 +210,6 @@ func (f *File) choose() (via, fallback vouch, err error) {
 			if known {
 				noteMount(f.mount, func(m *mountInfo) { m.lease = false })
 			}
-		case known && may(byPipe) && f.pr != nil:
-			return byLease, byPipe, nil // a named file's pipe (see drain)
 		case known:
 			return byLease, unchecked, nil
 		default:

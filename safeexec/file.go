@@ -149,11 +149,7 @@ func (f *File) create(dir string, perm os.FileMode) error {
 		return err
 	}
 	m := knownMount(f.mount)
-	unnamed := !m.named && !forceNamed && canUnname()
-	// The pipe drains where the lease may not, and lets Close wait for
-	// this process's children before it reopens a named file (see
-	// drain).
-	if canFork && (f.force == chosen && (!m.lease || !unnamed) || f.force == byPipe) {
+	if canFork && (!m.lease && f.force == chosen || f.force == byPipe) {
 		// The pipe must be older than the file, so that every fork that
 		// copies the file copies its write end too (see drainPipe). It
 		// is made before ForkLock: on some systems os.Pipe takes its read
@@ -167,6 +163,7 @@ func (f *File) create(dir string, perm os.FileMode) error {
 		f.forkLocked = true
 		forkLockHolders.files.Add(1)
 	}
+	unnamed := !m.named && !forceNamed && canUnname()
 	umask := readUmask
 	if !unnamed {
 		// A named file needs the umask: read it before the file is

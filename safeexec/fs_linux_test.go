@@ -220,8 +220,8 @@ func mountSlowFUSE(t *testing.T, daemon string, delay time.Duration) string {
 // os.WriteFile, when Create reopened the file with the writer open. The
 // test checks that no span in which the File holds a descriptor of the
 // file lasts as long as a slow open, and that no Start beside
-// WriteExecutable waits a slow open unless one beside os.WriteFile
-// waited as long.
+// WriteExecutable waits longer than two slow opens unless one beside
+// os.WriteFile waited as long.
 func TestSlowFUSEStarts(t *testing.T) {
 	for _, daemon := range []string{"bindfs", "unionfs"} {
 		t.Run(daemon, func(t *testing.T) { slowFUSEStarts(t, daemon) })
@@ -320,9 +320,11 @@ func slowFUSEStarts(t *testing.T, daemon string) {
 			t.Errorf("WriteExecutable held a descriptor for %v, as long as an open of the daemon's (%v): a child forked meanwhile may wait for it at exec", d, delay)
 		}
 	}
-	// Shorter than a slow open, a Start waited for the machine, not for
-	// the daemon.
-	if longest[1] > max(longest[0], delay) {
+	// A child forked just before a descriptor is closed may exec only
+	// once the next open has begun, and wait for it: os.WriteFile in a
+	// loop meets that too, and the span check above is the exact one. A
+	// Start that waited two slow opens waited for the File.
+	if longest[1] > max(longest[0], 2*delay) {
 		t.Errorf("the longest plain os/exec Start beside WriteExecutable took %v, beside os.WriteFile %v; want no longer",
 			longest[1], longest[0])
 	}
