@@ -17,9 +17,9 @@ import (
 // written like an [os.File], and installed under its name by [File.Close].
 //
 // Until Close, nobody can run what is being written: on Linux the file has
-// no name at all where the filesystem allows (O_TMPFILE); elsewhere it has
-// a hidden temporary name in the same directory, .NAME.safeexec-XXXXXXXXXXXXX
-// with 13 base-36 digits, and no execute bit. Close sets the mode and puts
+// no name at all where the filesystem allows (O_TMPFILE) and /proc is
+// mounted; elsewhere it has a hidden temporary name in the same directory,
+// .NAME.safeexec-XXXXXXXXXXXXX with 13 base-36 digits, and no execute bit. Close sets the mode and puts
 // the file in place with one rename (or link), so a running program can be
 // replaced, and a reader sees the old file or the whole new one.
 //
