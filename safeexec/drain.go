@@ -29,9 +29,9 @@ import (
 //
 // A named file's read-only descriptor is opened in Close, once the
 // writable one is closed, by the temporary name, and must be the inode
-// created: a File makes no request of a slow filesystem (FUSE) while a
-// child forked meanwhile may still hold its writable descriptor, beyond
-// those os.WriteFile makes. An unnamed file has no name to be reopened by
+// created: while it holds the writable descriptor, which children forked
+// meanwhile copy, a File makes no request of a slow filesystem (FUSE)
+// beyond those os.WriteFile makes. An unnamed file has no name to be reopened by
 // then, so Create reopens it, through /proc/self/fd.
 
 // A vouch is what told a Close that nobody holds its file open for writing.
