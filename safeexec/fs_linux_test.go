@@ -183,6 +183,24 @@ func mountSlowFUSE(t *testing.T, daemon string, delay time.Duration) string {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var st unix.Statfs_t
+		if unix.Statfs(mnt, &st) == nil && st.Type == unix.FUSE_SUPER_MAGIC {
+			break
+		}
+		select {
+		case err := <-exited:
+			t.Skipf("requires %s under strace to mount (%v: %s)", daemon, err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			<-exited
+			t.Fatalf("%s under strace did not mount %s within 10s: %s", daemon, mnt, out.String())
+		}
+		time.Sleep(time.Millisecond) // the daemon mounts in its own time
+	}
 	t.Cleanup(func() {
 		if b, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
 			t.Errorf("umount %s: %v: %s", mnt, err, b)
@@ -190,23 +208,7 @@ func mountSlowFUSE(t *testing.T, daemon string, delay time.Duration) string {
 		}
 		<-exited // the daemon exits once unmounted
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var st unix.Statfs_t
-		if unix.Statfs(mnt, &st) == nil && st.Type == unix.FUSE_SUPER_MAGIC {
-			return mnt
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Skipf("requires %s under strace to mount (%v: %s)", daemon, err, out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s under strace did not mount %s within 10s: %s", daemon, mnt, out.String())
-		}
-		time.Sleep(time.Millisecond)
-	}
+	return mnt
 }
 
 // TestSlowFUSEStarts writes executables on FUSE, single-threaded, with
