@@ -31,8 +31,8 @@ import (
 // writable one is closed, by the temporary name, and must be the inode
 // created: while it holds the writable descriptor, which children forked
 // meanwhile copy, a File makes no request of a slow filesystem (FUSE)
-// beyond those os.WriteFile makes. An unnamed file has no name to be reopened by
-// then, so Create reopens it, through /proc/self/fd.
+// beyond those os.WriteFile makes. An unnamed file has no name to be
+// reopened by then, so Create reopens it, through /proc/self/fd.
 
 // A vouch is what told a Close that nobody holds its file open for writing.
 type vouch int

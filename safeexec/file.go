@@ -19,9 +19,10 @@ import (
 // Until Close, nobody can run what is being written: on Linux the file has
 // no name at all where the filesystem allows (O_TMPFILE) and /proc is
 // mounted; elsewhere it has a hidden temporary name in the same directory,
-// .NAME.safeexec-XXXXXXXXXXXXX with 13 base-36 digits, and no execute bit. Close sets the mode and puts
-// the file in place with one rename (or link), so a running program can be
-// replaced, and a reader sees the old file or the whole new one.
+// .NAME.safeexec-XXXXXXXXXXXXX with 13 base-36 digits, and no execute bit.
+// Close sets the mode and puts the file in place with one rename (or
+// link), so a running program can be replaced, and a reader sees the old
+// file or the whole new one.
 //
 // If the process dies before Close, an unnamed file is gone with it, and a
 // temporary name holds the part written, not executable; a process killed
@@ -37,14 +38,14 @@ import (
 // from more than one goroutine at a time.
 type File struct {
 	f          *os.File    // the file being written, or nil once closed
-	r          *os.File    // the same file, read-only, for the drain and the link, or nil until needed
+	r          *os.File    // the same file, read-only, for the drain and the link; nil until needed
 	dir        *os.File    // the target's directory; every name below is in it
 	name       string      // the name given to CreateExecutable, for errors
 	base       string      // the target's name in dir
 	tmp        string      // the file's temporary name, or "" while it has none
 	exists     bool        // whether base existed at Create
 	pr, pw     *os.File    // the pipe drain's pipe, made before f was opened
-	mount      uint64      // the mount of the directory, and so of the file; never reused, or 0
+	mount      uint64      // the directory's mount, and so the file's; never reused, or 0
 	created    os.FileInfo // a named f as created, to know it again at Close
 	checked    bool        // whether r was opened by the temporary name after f was closed
 	signalled  bool        // whether a lease on r is set to signal SIGURG (see prepareLease)
@@ -202,12 +203,11 @@ func (f *File) create(dir string, perm os.FileMode) error {
 }
 
 // noteMode records the mode Close must set, perm &^ the umask that umask
-// returns, if it can tell, and makes
-// sure that the owner can read the file until then, for the read-only
-// reopen.
-// A file with a name was created with no execute bit: Close sets the
-// mode. So does it when the mode lacks owner read, or has setuid, setgid
-// or sticky, which opening does not set and a write may clear.
+// returns if it can tell, and makes sure that the owner can read the file
+// until then, for the read-only reopen. A file with a name was created
+// with no execute bit: Close sets the mode. So does it when the mode lacks
+// owner read, or has setuid, setgid or sticky, which opening does not set
+// and a write may clear.
 func (f *File) noteMode(perm os.FileMode, umask func() (os.FileMode, bool)) error {
 	special := perm & (fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 	f.chmod = f.tmp != "" || perm&0o400 == 0 || special != 0
