@@ -26,6 +26,13 @@ import (
 // fs.leases-enable=0), two drains that see only this process's copies
 // take over: a flock drain, tested on the file, then a pipe drain. Where
 // none can vouch, Close fails rather than return nil.
+//
+// A named file's read-only descriptor is opened in Close, once the
+// writable one is closed, by the temporary name, and must be the inode
+// created: while it holds the writable descriptor, which children forked
+// meanwhile copy, a File makes no request of a slow filesystem (FUSE)
+// beyond those os.WriteFile makes. An unnamed file has no name to be
+// reopened by then, so Create reopens it, through /proc/self/fd.
 
 // A vouch is what told a Close that nobody holds its file open for writing.
 type vouch int
@@ -84,8 +91,7 @@ func noteNamed(id uint64) { noteMount(id, func(m *mountInfo) { m.named = true })
 // file open for writing, or fails when ctx is done or the retry budget
 // (at least drainFloor) has run out.
 func (f *File) drain(ctx context.Context) error {
-	via, r := f.via, f.r
-	w := f.f
+	via, w := f.via, f.f
 	f.f = nil
 	err := w.Close()
 	if f.pw != nil {
@@ -93,8 +99,20 @@ func (f *File) drain(ctx context.Context) error {
 		f.pw = nil
 	}
 	f.releaseForkLock()
+	hook("closed")
 	if err != nil {
 		return f.pathErr("close", err)
+	}
+	if via == byLease && f.r == nil {
+		// Only now, with the writable descriptor closed: a child forked
+		// while it was open sends the filesystem a request when its exec
+		// closes its copy, which on FUSE waits behind any request of
+		// ours, and an open may take as long as the daemon likes.
+		if f.r, err = f.openTemp(); err != nil {
+			return f.pathErr("close", err)
+		}
+		hook("reopened")
+		f.checked = true
 	}
 
 	begin := time.Now()
@@ -103,21 +121,26 @@ func (f *File) drain(ctx context.Context) error {
 		deadline = begin.Add(max(time.Duration(retryBudget.Load()), drainFloor))
 	}
 	var waited bool
-	switch via {
-	case byLease:
-		waited, err = poll(ctx, deadline, func() (bool, error) { return noWriters(r) })
+	refused := f.refused
+	if via == byLease {
+		if !f.signalled {
+			err = prepareLease(f.r)
+		}
+		if err == nil {
+			waited, err = poll(ctx, deadline, func() (bool, error) { return noWriters(f.r) })
+		}
 		switch {
 		case err == nil:
 			noteMount(f.mount, func(m *mountInfo) { m.lease = true })
 		case !errors.Is(err, syscall.ETXTBSY) && err != ctx.Err():
 			// Refused after all: what this mount taught is wrong.
 			noteMount(f.mount, func(m *mountInfo) { m.lease = false })
-			via = f.fallback
+			via, refused = f.fallback, err
 		}
 	}
 	if via == byFlock {
 		var more bool
-		more, err = poll(ctx, deadline, func() (bool, error) { return tryLockShared(r) })
+		more, err = poll(ctx, deadline, func() (bool, error) { return tryLockShared(f.r) })
 		waited = waited || more
 	}
 	if via == byPipe {
@@ -132,7 +155,7 @@ func (f *File) drain(ctx context.Context) error {
 	}
 	switch {
 	case via == unchecked && canFork:
-		return f.pathErr("close", errUnchecked)
+		return f.pathErr("close", uncheckedError(refused))
 	case errors.Is(err, syscall.ETXTBSY) || err != nil && err == ctx.Err():
 		return f.pathErr("close", stillHeld(begin, ctx))
 	}
@@ -143,48 +166,113 @@ func (f *File) drain(ctx context.Context) error {
 var errUnchecked = errors.New("safeexec: cannot tell whether the file is still open for writing: " +
 	"the kernel refused a lease, and neither a tested flock nor a pipe was there to take over")
 
+// uncheckedError returns errUnchecked with the kernel's reason for
+// refusing the lease, so that errors.Is finds both.
+func uncheckedError(reason error) error {
+	if reason == nil {
+		return errUnchecked
+	}
+	return fmt.Errorf("%w: %w", errUnchecked, reason)
+}
+
+// errLeaseBlind is why a lease cannot vouch for a file whose filesystem
+// granted one while the file was open for writing: there the kernel does
+// not count the writers a lease must wait for.
+var errLeaseBlind = errors.New("safeexec: a read lease was granted on a file open for writing")
+
 // choose returns what will vouch for f's file once its writable
 // descriptor is closed, and what will if the kernel then refuses a
-// lease. It must be called while the descriptor is open: a lease on the
-// read-only f.r is refused then with EAGAIN where the kernel grants
-// leases on the file, and with another error where it does not, before it
-// looks for writers; and the flock test needs the descriptor.
+// lease. It must be called while the descriptor is open: a read lease
+// asked of it is refused then with EAGAIN where the kernel grants leases
+// on the file, and with another error where it does not, before the
+// kernel looks for writers (fs/locks.c, vfs_setlease and
+// check_conflicting_open); a lease granted then would prove that the
+// kernel does not see writers there. The flock test needs the
+// descriptor too.
 //
 // The kernel checks that leases are enabled (fs.leases-enable) only after
 // it has looked for writers, so an EAGAIN does not prove that the lease
 // will be granted once nobody writes. On a mount where no lease has been
 // granted yet, choose also tests flock for a fallback.
-func (f *File) choose() (via, fallback vouch) {
-	r := f.r
+func (f *File) choose() (via, fallback vouch, err error) {
 	if !canFork {
-		return unchecked, unchecked // no child can hold the file
+		return unchecked, unchecked, nil // no child can hold the file
 	}
 	may := func(v vouch) bool { return f.force == chosen || f.force == v }
 	fallback = unchecked
-	if may(byLease) && prepareLease(r) == nil {
-		_, err := noWriters(r)
+	if may(byLease) {
+		// The read-only descriptor, where there is one yet, answers as
+		// the writable one does while that is open, and the answer
+		// prepares it for Close.
+		q := f.r
+		if q == nil {
+			q = f.f
+		}
+		err := leaseQuestion(q)
+		f.signalled = q == f.r
 		known := knownMount(f.mount).lease
 		switch {
 		case err != nil && f.force != byLease:
+			f.refused = err
 			if known {
 				noteMount(f.mount, func(m *mountInfo) { m.lease = false })
 			}
 		case known:
-			return byLease, unchecked
+			return byLease, unchecked, nil
 		default:
 			via = byLease
 		}
 	}
+	var trusted bool
+	if may(byFlock) {
+		if trusted, err = f.testFlock(); err != nil {
+			return unchecked, unchecked, err
+		}
+	}
 	switch {
-	case may(byFlock) && flockTrusted(f.f, r):
+	case trusted:
 		fallback = byFlock
 	case may(byPipe) && f.pr != nil:
 		fallback = byPipe
 	}
 	if via != byLease {
-		return fallback, unchecked
+		return fallback, unchecked, nil
 	}
-	return via, fallback
+	return via, fallback, nil
+}
+
+// leaseQuestion is askLease, but for tests.
+var leaseQuestion = askLease
+
+// askLease asks for a read lease on d, a descriptor of a file that is
+// open for writing, and returns nil where the kernel answers EAGAIN: it
+// grants leases on the file, and will grant one once nobody writes (but
+// see choose).
+func askLease(d *os.File) error {
+	if err := prepareLease(d); err != nil {
+		return err
+	}
+	granted, err := noWriters(d)
+	if granted {
+		return errLeaseBlind
+	}
+	return err
+}
+
+// testFlock reports whether the flock drain works for f's file (see
+// flockTrusted), opening the read-only descriptor if there is none yet.
+// Where flock is not to be had at all, it opens nothing.
+func (f *File) testFlock() (bool, error) {
+	if lockExclusive(f.f) != nil {
+		return false, nil
+	}
+	if f.r == nil {
+		var err error
+		if f.r, err = f.openTemp(); err != nil {
+			return false, err
+		}
+	}
+	return flockTrusted(f.f, f.r), nil
 }
 
 // flockTrusted reports whether the flock drain works for w's file: once

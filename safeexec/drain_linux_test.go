@@ -147,6 +147,10 @@ func TestLeaseRefused(t *testing.T) {
 			if !errors.Is(err, errUnchecked) || !closedBy(d, unchecked, 1) {
 				t.Errorf("Close that nothing vouched for = %v, stats %+v; want errUnchecked and 1 unchecked Close", err, d)
 			}
+			// The kernel's reason, in one line (#20).
+			if !errors.Is(err, syscall.EACCES) || err != nil && strings.Contains(err.Error(), "\n") {
+				t.Errorf("Close that nothing vouched for = %q; want one line that satisfies errors.Is(err, syscall.EACCES)", err)
+			}
 		})
 		oldScript(t, target)
 		noTemps(t, dir)
@@ -410,5 +414,49 @@ func TestCloseContext(t *testing.T) {
 				noTemps(t, dir)
 			})
 		}
+	}
+}
+
+// TestLeaseGrantedToWriter makes the lease asked at Create be granted
+// while the file is open for writing, as on a filesystem whose kernel
+// does not count its writers: the lease cannot vouch there, and Create
+// must choose the flock drain, tested on the file, or the pipe (#20).
+func TestLeaseGrantedToWriter(t *testing.T) {
+	was := leaseQuestion
+	leaseQuestion = func(w *os.File) error { return errLeaseBlind }
+	t.Cleanup(func() { leaseQuestion = was })
+	dir := t.TempDir()
+	forgetMount(t, dir)
+	f := createWritten(t, filepath.Join(dir, "prog"))
+	if f.via != byFlock || !errors.Is(f.refused, errLeaseBlind) {
+		t.Errorf("a File whose lease was granted with the writer open: via %v, refused %v; want the flock drain (%v) and errLeaseBlind",
+			f.via, f.refused, byFlock)
+	}
+	closeHeld(t, f, byFlock, f.f)
+}
+
+// TestMountOfDirectory bind mounts a file of another filesystem over the
+// target: what Close learns must be recorded for the directory's mount,
+// where the file is created, not for the target's (#20).
+func TestMountOfDirectory(t *testing.T) {
+	mnt := mountFS(t, "tmpfs")
+	target := writeScript(t, mnt, "prog", "exit 7")
+	other := writeScript(t, t.TempDir(), "other", "exit 3")
+	if out, err := exec.Command("mount", "--bind", other, target).CombinedOutput(); err != nil {
+		t.Skipf("requires mount --bind (%v: %s)", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", target).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", target, err, out)
+		}
+	})
+	var st unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, target, 0, unix.STATX_MNT_ID_UNIQUE, &st); err != nil || st.Mask&unix.STATX_MNT_ID_UNIQUE == 0 {
+		t.Skipf("requires STATX_MNT_ID_UNIQUE (Linux 6.8) (%v)", err)
+	}
+	f := createWritten(t, target)
+	want := mountID(t, mnt)
+	if f.mount != want || f.mount == st.Mnt_id {
+		t.Errorf("File.mount = %d, want the directory's %d, not the bind mounted target's %d", f.mount, want, st.Mnt_id)
 	}
 }

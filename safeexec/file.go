@@ -17,11 +17,12 @@ import (
 // written like an [os.File], and installed under its name by [File.Close].
 //
 // Until Close, nobody can run what is being written: on Linux the file has
-// no name at all where the filesystem allows (O_TMPFILE); elsewhere it has
-// a hidden temporary name in the same directory, .NAME.safeexec-XXXXXXXXXXXXX
-// with 13 base-36 digits, and no execute bit. Close sets the mode and puts
-// the file in place with one rename (or link), so a running program can be
-// replaced, and a reader sees the old file or the whole new one.
+// no name at all where the filesystem allows (O_TMPFILE) and /proc is
+// mounted; elsewhere it has a hidden temporary name in the same directory,
+// .NAME.safeexec-XXXXXXXXXXXXX with 13 base-36 digits, and no execute bit.
+// Close sets the mode and puts the file in place with one rename (or
+// link), so a running program can be replaced, and a reader sees the old
+// file or the whole new one.
 //
 // If the process dies before Close, an unnamed file is gone with it, and a
 // temporary name holds the part written, not executable; a process killed
@@ -37,15 +38,17 @@ import (
 // from more than one goroutine at a time.
 type File struct {
 	f          *os.File    // the file being written, or nil once closed
-	r          *os.File    // the same file, read-only, for the drain and the link
+	r          *os.File    // the same file, read-only, for the drain and the link; nil until needed
 	dir        *os.File    // the target's directory; every name below is in it
 	name       string      // the name given to CreateExecutable, for errors
 	base       string      // the target's name in dir
 	tmp        string      // the file's temporary name, or "" while it has none
 	exists     bool        // whether base existed at Create
 	pr, pw     *os.File    // the pipe drain's pipe, made before f was opened
-	mount      uint64      // the directory's mount, never reused, or 0
+	mount      uint64      // the directory's mount, and so the file's; never reused, or 0
 	created    os.FileInfo // a named f as created, to know it again at Close
+	checked    bool        // whether r was opened by the temporary name after f was closed
+	signalled  bool        // whether a lease on r is set to signal SIGURG (see prepareLease)
 	werr       error       // the first failed write; Close then discards the file
 	forkLocked bool        // whether the File holds syscall.ForkLock's read side
 	chmod      bool        // whether Close must set mode (named, or special bits)
@@ -54,10 +57,13 @@ type File struct {
 	force      vouch       // what must vouch for the file, if not chosen: forceVia at Create
 	via        vouch       // what will vouch for the file at Close (see choose)
 	fallback   vouch       // what will if the kernel refuses the lease after all
+	refused    error       // why the kernel refused the lease at Create, if it did
 }
 
 // testHook, when a test sets it, is called at the named steps of Create
-// and Close: "open", "link", "rename" and "installed".
+// and Close: "open", "opened" (the file is open for writing), "closed"
+// (it no longer is here), "reopened" (Close opened a named file
+// read-only), "link", "rename" and "installed".
 var testHook func(step string)
 
 func hook(step string) {
@@ -132,7 +138,8 @@ func underlying(err error) error {
 
 // create opens the directory, checks the target's name in it, makes the
 // pipe drain's pipe if this mount may need it, and then the file; and it
-// prepares what Close will ask, so that Close does the least it can.
+// asks what will vouch for the file at Close, so that Close does the
+// least it can.
 func (f *File) create(dir string, perm os.FileMode) error {
 	var err error
 	if f.dir, err = openDir(dir); err != nil {
@@ -157,11 +164,19 @@ func (f *File) create(dir string, perm os.FileMode) error {
 		f.forkLocked = true
 		forkLockHolders.files.Add(1)
 	}
+	unnamed := !m.named && !forceNamed && canUnname()
+	umask := readUmask
+	if !unnamed {
+		// A named file needs the umask: read it before the file is
+		// open, so that the descriptor is open no longer than it must.
+		mask, ok := readUmask()
+		umask = func() (os.FileMode, bool) { return mask, ok }
+	}
 	hook("open")
-	unnamed := !m.named && !forceNamed
 	if f.f, f.tmp, err = openFile(f.dir, f.name, f.base, perm, unnamed); err != nil {
 		return err
 	}
+	hook("opened")
 	if unnamed && f.tmp != "" {
 		noteNamed(f.mount) // not to try again there
 	}
@@ -170,22 +185,30 @@ func (f *File) create(dir string, perm os.FileMode) error {
 			return err
 		}
 	}
-	if err := f.noteMode(perm); err != nil {
+	if err := f.noteMode(perm, umask); err != nil {
 		return err
 	}
-	if f.r, err = f.reopen(); err != nil {
-		return err
+	if f.tmp == "" {
+		// Once f is closed, nothing leads to an unnamed file: the
+		// read-only descriptor that Close drains on and links must be
+		// opened now. A named file is reopened by its name in Close,
+		// after f is closed, so that no child forked meanwhile waits at
+		// its exec behind that open (see the FUSE note in drain.go).
+		if f.r, err = reopenRead(f.f); err != nil {
+			return err
+		}
 	}
-	f.via, f.fallback = f.choose()
-	return nil
+	f.via, f.fallback, err = f.choose()
+	return err
 }
 
-// noteMode records the mode Close must set, perm &^ umask, and makes
-// sure that the owner can read the file until then, for the reopen.
-// A file with a name was created with no execute bit: Close sets the
-// mode. So does it when the mode lacks owner read, or has setuid, setgid
-// or sticky, which opening does not set and a write may clear.
-func (f *File) noteMode(perm os.FileMode) error {
+// noteMode records the mode Close must set, perm &^ the umask that umask
+// returns if it can tell, and makes sure that the owner can read the file
+// until then, for the read-only reopen. A file with a name was created
+// with no execute bit: Close sets the mode. So does it when the mode lacks
+// owner read, or has setuid, setgid or sticky, which opening does not set
+// and a write may clear.
+func (f *File) noteMode(perm os.FileMode, umask func() (os.FileMode, bool)) error {
 	special := perm & (fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 	f.chmod = f.tmp != "" || perm&0o400 == 0 || special != 0
 	if !f.chmod {
@@ -200,7 +223,7 @@ func (f *File) noteMode(perm os.FileMode) error {
 	// one with no execute bit.
 	m := fi.Mode().Perm()
 	if f.tmp != "" {
-		mask, ok := readUmask()
+		mask, ok := umask()
 		if !ok {
 			// Take each class's execute bit to go with its read bit.
 			lost := (perm.Perm() | 0o400) &^ 0o111 &^ m
@@ -219,7 +242,7 @@ func (f *File) noteMode(perm os.FileMode) error {
 // the umask: unnamed (tmp "") where unnamed is set and the filesystem
 // allows, else under a new temporary name for base, with no execute bit.
 func openFile(dir *os.File, name, base string, perm os.FileMode, unnamed bool) (f *os.File, tmp string, err error) {
-	// The owner may read the file: Create reopens it read-only.
+	// The owner may read the file: it is reopened read-only.
 	mode := perm&fs.ModePerm | 0o400
 	if unnamed {
 		f, err = openUnnamed(dir, name, mode)
@@ -329,13 +352,27 @@ func (f *File) install(ctx context.Context) error {
 			return f.pathErr("sync", err)
 		}
 	}
-	if f.chmod {
+	// The mode is set through the read-only descriptor where there will
+	// be one after the drain, else before the writable one is closed.
+	late := f.r != nil || f.via == byLease
+	if f.chmod && !late {
 		if err := f.f.Chmod(f.mode); err != nil {
 			return f.pathErr("chmod", err)
 		}
 	}
 	if err := f.drain(ctx); err != nil {
 		return err
+	}
+	if f.chmod && late {
+		if err := f.r.Chmod(f.mode); err != nil {
+			return f.pathErr("chmod", err)
+		}
+	}
+	if f.tmp != "" && f.r != nil {
+		// A named file is renamed, not linked through r: let it go
+		// first, as os.WriteFile lets go of its file before os.Rename.
+		f.r.Close()
+		f.r = nil
 	}
 	hook("link")
 	if err := f.link(); err != nil {
@@ -374,8 +411,10 @@ func (f *File) link() error {
 		if f.tmp == "" {
 			return f.linkErr("link", fs.ErrExist)
 		}
-	} else if err := f.checkTemp(); err != nil {
-		return err
+	} else if !f.checked {
+		if err := f.checkTemp(); err != nil {
+			return err
+		}
 	}
 	hook("rename")
 	if err := renameAt(f.dir, f.tmp, f.base); err != nil {
@@ -385,15 +424,13 @@ func (f *File) link() error {
 	return nil
 }
 
-// reopen opens the file being written for reading: on Linux through the
-// writable descriptor, so that it is that file whatever its name holds;
-// elsewhere by its temporary name, checking that it is still the file f
-// created.
-func (f *File) reopen() (*os.File, error) {
-	if r, err := reopenRead(f.f); err == nil || f.tmp == "" {
-		return r, err
-	}
+// openTemp opens the named file being written, read-only, by its
+// temporary name, and checks that it is still the file f created.
+func (f *File) openTemp() (*os.File, error) {
 	r, err := openAt(f.dir, f.name, f.tmp, os.O_RDONLY, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, f.replaced() // a symbolic link, which O_NOFOLLOW refused
+	}
 	if err != nil {
 		return nil, err
 	}

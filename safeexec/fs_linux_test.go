@@ -5,9 +5,14 @@ package safeexec
 // mounted here when the tests run as root, as CI does (#7).
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,7 +23,7 @@ import (
 // or fuse-nobody, whose files all belong to nobody) and returns its root;
 // the test's cleanup unmounts it. It skips the test, with the reason, where
 // it cannot mount.
-func mountFS(t *testing.T, kind string) string {
+func mountFS(t testing.TB, kind string) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skipf("mounting %s requires root", kind)
@@ -131,4 +136,289 @@ func TestFilesystems(t *testing.T) {
 				failed, n, 100*float64(failed)/float64(max(n, 1)))
 		})
 	}
+}
+
+// mountSlowFUSE mounts a FUSE filesystem, bindfs or unionfs (Debian's
+// bindfs and unionfs-fuse), single-threaded, with every open its daemon
+// makes delayed by delay: strace injects the delay before each openat
+// system call of the daemon, so that a FUSE create or open takes that
+// much longer, as on a daemon whose opens are slow (a network
+// filesystem's, say). bindfs implements no FUSE flush, so the kernel stops
+// asking it after the first; unionfs does, so every close of a
+// descriptor there, a child's at exec too, is a request. It returns the
+// mount's root; the test's cleanup unmounts it and waits for the daemon.
+// It skips the test, with the reason, where it cannot.
+func mountSlowFUSE(t *testing.T, daemon string, delay time.Duration) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skipf("mounting %s requires root", daemon)
+	}
+	for _, p := range []string{daemon, "strace"} {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Skipf("requires %s, Debian's package of that name (%v)", p, err)
+		}
+	}
+	base := t.TempDir()
+	src, mnt := filepath.Join(base, "src"), filepath.Join(base, "mnt")
+	for _, d := range []string{src, mnt} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inject := fmt.Sprintf("openat:delay_enter=%d", delay.Microseconds())
+	args := []string{"strace", "-f", "--seccomp-bpf", "-qq", "-o", "/dev/null", "-e", "trace=openat", "-e", "inject=" + inject}
+	switch daemon {
+	case "bindfs":
+		args = append(args, "bindfs", "-f", src, mnt) // single-threaded unless --multithreaded
+	case "unionfs":
+		args = append(args, "unionfs", "-f", "-s", src+"=RW", mnt)
+	default:
+		t.Fatalf("no FUSE daemon %q", daemon)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Skipf("requires strace to start %s (%v)", daemon, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var st unix.Statfs_t
+		if unix.Statfs(mnt, &st) == nil && st.Type == unix.FUSE_SUPER_MAGIC {
+			break
+		}
+		select {
+		case err := <-exited:
+			t.Skipf("requires %s under strace to mount (%v: %s)", daemon, err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			<-exited
+			t.Fatalf("%s under strace did not mount %s within 10s: %s", daemon, mnt, out.String())
+		}
+		time.Sleep(time.Millisecond) // the daemon mounts in its own time
+	}
+	t.Cleanup(func() {
+		if b, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", mnt, err, b)
+			cmd.Process.Kill()
+		}
+		<-exited // the daemon exits once unmounted
+	})
+	return mnt
+}
+
+// TestSlowFUSEStarts writes executables on FUSE, single-threaded, with
+// its opens slowed, beside a goroutine that starts true through plain
+// os/exec. A child forked while a File's descriptor is open closes its
+// copy at exec, and on FUSE that close may wait for the daemon (the
+// inode's lock, which the kernel holds across some requests, and a FUSE
+// flush where the daemon takes them); Start waits for the exec. So a File
+// must make no slow request while it holds a descriptor there: issue #20
+// measured a Start of 1.5 s beside WriteExecutable, against 3 ms beside
+// os.WriteFile, when Create reopened the file with the writer open. The
+// test checks that no span in which the File holds a descriptor of the
+// file lasts as long as a slow open, and that no Start beside
+// WriteExecutable waits longer than two slow opens unless one beside
+// os.WriteFile waited as long.
+func TestSlowFUSEStarts(t *testing.T) {
+	for _, daemon := range []string{"bindfs", "unionfs"} {
+		t.Run(daemon, func(t *testing.T) { slowFUSEStarts(t, daemon) })
+	}
+}
+
+// slowFUSEStarts is TestSlowFUSEStarts on the named FUSE daemon. unionfs
+// takes FUSE flushes, which bindfs does not: there every child's exec
+// asks the daemon.
+func slowFUSEStarts(t *testing.T, daemon string) {
+	const delay = 100 * time.Millisecond
+	mnt := mountSlowFUSE(t, daemon, delay)
+	path := filepath.Join(mnt, "prog")
+	// The first Create on the mount learns what it grants, and tests flock.
+	if err := writeExecutable(path); err != nil {
+		t.Fatal(err)
+	}
+
+	// The spans in which the File holds a descriptor of the file: from
+	// the open for writing to its close, and from the read-only reopen
+	// to the rename (a named file's is closed before).
+	var (
+		mu    sync.Mutex
+		since time.Time
+		spans []time.Duration
+	)
+	testHook = func(step string) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch step {
+		case "opened", "reopened":
+			since = time.Now()
+		case "closed", "link":
+			spans = append(spans, time.Since(since))
+		}
+	}
+	t.Cleanup(func() { testHook = nil })
+
+	tp := truePath(t)
+	ways := []struct {
+		name  string
+		write func(string) error
+	}{{"os.WriteFile", writeScriptFile}, {"WriteExecutable", writeExecutable}}
+	var longest [2]time.Duration
+	var starts, slow [2]int
+	const cycles = 5
+	for i, w := range ways {
+		var (
+			quit = make(chan struct{})
+			done = make(chan struct{})
+		)
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-quit:
+					return
+				default:
+				}
+				cmd := exec.Command(tp)
+				begin := time.Now()
+				err := cmd.Start()
+				took := time.Since(begin)
+				if err != nil {
+					t.Errorf("beside %s: Start: %v", w.name, err)
+					return
+				}
+				cmd.Wait()
+				longest[i] = max(longest[i], took)
+				starts[i]++
+				if took >= delay {
+					slow[i]++
+				}
+			}
+		}()
+		for range cycles {
+			if err := w.write(path); err != nil {
+				t.Errorf("%s: %v", w.name, err)
+				break
+			}
+		}
+		close(quit)
+		<-done
+	}
+	for i, w := range ways {
+		t.Logf("beside %s: %d Starts, %d of them %v or longer; the longest %v", w.name, starts[i], slow[i], delay, longest[i])
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("spans with a descriptor open: %v", spans)
+	if len(spans) != 2*cycles {
+		t.Errorf("%d spans with a descriptor open in %d WriteExecutables, want %d", len(spans), cycles, 2*cycles)
+	}
+	for _, d := range spans {
+		if d >= delay/2 {
+			t.Errorf("WriteExecutable held a descriptor for %v, as long as an open of the daemon's (%v): a child forked meanwhile may wait for it at exec", d, delay)
+		}
+	}
+	// A child forked just before a descriptor is closed may exec only
+	// once the next open has begun, and wait for it: os.WriteFile in a
+	// loop meets that too, and the span check above is the exact one. A
+	// Start that waited two slow opens waited for the File.
+	if longest[1] > max(longest[0], 2*delay) {
+		t.Errorf("the longest plain os/exec Start beside WriteExecutable took %v, beside os.WriteFile %v; want no longer",
+			longest[1], longest[0])
+	}
+}
+
+func init() {
+	// no-proc hides /proc under an empty tmpfs, in the private mount
+	// namespace its parent started it in, mounts a tmpfs at its second
+	// argument, and writes and runs executables in each directory it is
+	// given, as a program in a chroot or sandbox without /proc would. It
+	// reports what failed on stdout.
+	helpers["no-proc"] = func(args []string) int {
+		fail := func(format string, a ...any) int {
+			fmt.Printf(format+"\n", a...)
+			return 1
+		}
+		if err := unix.Mount("none", "/proc", "tmpfs", 0, ""); err != nil {
+			return fail("mount tmpfs on /proc: %v", err)
+		}
+		if err := unix.Mount("none", args[1], "tmpfs", 0, ""); err != nil {
+			return fail("mount tmpfs on %s: %v", args[1], err)
+		}
+		if _, err := os.Stat("/proc/self/fd"); err == nil {
+			return fail("/proc/self/fd is still there")
+		}
+		if canUnname() {
+			return fail("canUnname() = true without /proc")
+		}
+		syscall.Umask(0o027)
+		for _, dir := range args {
+			path := filepath.Join(dir, "prog")
+			if err := os.WriteFile(filepath.Join(dir, "control"), []byte(okScript), 0o755); err != nil {
+				return fail("os.WriteFile in %s: %v", dir, err)
+			}
+			for i := range 2 { // a new file, then one replaced
+				before := ReadStats()
+				if err := WriteExecutable(path, []byte(okScript), 0o755); err != nil {
+					return fail("WriteExecutable %d in %s: %v", i, dir, err)
+				}
+				if d := delta(before, ReadStats()); d.LeaseCloses != 1 {
+					return fail("WriteExecutable %d in %s: stats moved by %+v, want 1 Close vouched for by the lease", i, dir, d)
+				}
+				if err := Command(path).Run(); err != nil {
+					return fail("running %s: %v", path, err)
+				}
+				if fi, err := os.Stat(path); err != nil || fi.Mode() != 0o750 {
+					return fail("Stat(%s) = %v, %v; want -rwxr-x---, 0o755 less the umask 0o027", path, fi.Mode(), err)
+				}
+			}
+		}
+		return 0
+	}
+}
+
+// TestNoProc writes executables where there is no /proc, as in a chroot
+// or a build sandbox, on ext4 (or whatever holds the test's temporary
+// directory) and tmpfs, where Files have no name while /proc is there:
+// they must work as os.WriteFile does (#20: every WriteExecutable failed
+// with "no such file or directory"). A child hides /proc in a private
+// mount namespace.
+func TestNoProc(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("hiding /proc in a mount namespace requires root")
+	}
+	base := t.TempDir()
+	tmpfs := filepath.Join(base, "tmpfs")
+	if err := os.Mkdir(tmpfs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := helperExecCommand(t, "no-proc", base, tmpfs)
+	// Go makes every mount private in the new namespace before the
+	// helper runs, so that nothing it mounts is seen outside.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Skipf("requires a private mount namespace (%v)", err)
+	}
+	if err != nil {
+		t.Errorf("without /proc: %v: %s", err, out)
+	}
+}
+
+// BenchmarkWriteExecutableFUSE is BenchmarkWriteExecutable on bindfs,
+// where every system call on the file is a round trip to the daemon.
+func BenchmarkWriteExecutableFUSE(b *testing.B) {
+	mnt := mountFS(b, "fuse")
+	benchWriteExecutable(b, func(b *testing.B) string {
+		dir, err := os.MkdirTemp(mnt, "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		return dir
+	})
 }

@@ -3,9 +3,11 @@ package safeexec
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -15,12 +17,15 @@ import (
 // canFork reports whether a child process may hold a copy of a File.
 const canFork = true
 
-// openDir opens the directory a File is created and installed in. Like
-// the other descriptors of a File but the one written, it is not
-// registered with the runtime's poller, which cannot serve it.
+// openDir opens the directory a File is created and installed in, as a
+// path only (O_PATH): the calls made relative to it need no more, and no
+// filesystem is asked to open the directory (a FUSE daemon would get an
+// OPENDIR, and a RELEASEDIR at the close). Like the other descriptors of
+// a File but the one written, it is not registered with the runtime's
+// poller, which cannot serve it.
 func openDir(dir string) (*os.File, error) {
 	for {
-		fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err == nil {
 			return os.NewFile(uintptr(fd), dir), nil
 		}
@@ -50,31 +55,49 @@ func lstatAt(dir *os.File, name string) (*unix.Stat_t, error) {
 
 // inspect reports whether base exists in dir, failing with EISDIR if it
 // is a directory, or as a name too long for the filesystem does; and
-// returns an identity of the mount it is on, or else dir's, that no other
-// mount ever gets, or 0 where the kernel has none (before Linux 6.8).
+// returns an identity of dir's mount, where the file is created, that no
+// other mount ever gets, or 0 where the kernel has none (before Linux
+// 6.8). An existing target is on dir's mount unless it is the root of a
+// mount of its own, a file bind mounted over the target: then dir is
+// asked. Asked of a FUSE mount for its ID alone, statx sends the daemon
+// nothing.
 func inspect(dir *os.File, base string) (exists bool, mount uint64, err error) {
 	var st unix.Statx_t
 	err = at(dir, func(d int) error {
 		return unix.Statx(d, base, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE|unix.STATX_MNT_ID_UNIQUE, &st)
 	})
-	if err == unix.ENOENT {
+	switch {
+	case err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR:
+		return true, 0, unix.EISDIR
+	case err == nil:
+		exists = true
+	case err != unix.ENOENT:
+		return false, 0, err
+	}
+	if !exists || st.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT == 0 || st.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0 {
+		st = unix.Statx_t{}
 		err = at(dir, func(d int) error {
 			return unix.Statx(d, "", unix.AT_EMPTY_PATH, unix.STATX_MNT_ID_UNIQUE, &st)
 		})
-	} else if err == nil {
-		exists = true
-		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-			return true, 0, unix.EISDIR
+		if err != nil {
+			return false, 0, err
 		}
-	}
-	if err != nil {
-		return false, 0, err
 	}
 	if st.Mask&unix.STATX_MNT_ID_UNIQUE != 0 {
 		mount = st.Mnt_id
 	}
 	return exists, mount, nil
 }
+
+// canUnname reports whether this process can link an unnamed file into a
+// directory and reopen it, both of which go through /proc/self/fd: a
+// chroot or a build sandbox may have no /proc, where os.WriteFile works
+// all the same. It is the process's to decide, once, not a mount's.
+// Without it, Files have temporary names.
+var canUnname = sync.OnceValue(func() bool {
+	var st unix.Statfs_t
+	return unix.Statfs("/proc/self/fd", &st) == nil && st.Type == unix.PROC_SUPER_MAGIC
+})
 
 // openUnnamed opens a new file in dir with no name (O_TMPFILE), for
 // reading and writing, with mode perm before the umask. It fails with
@@ -115,13 +138,28 @@ func linkAt(r, dir *os.File, name string) error {
 	if err != nil {
 		return err
 	}
-	return at(dir, func(d int) error {
-		return unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), d, name, unix.AT_SYMLINK_FOLLOW)
+	err = at(dir, func(d int) error {
+		return unix.Linkat(unix.AT_FDCWD, procFD(fd), d, name, unix.AT_SYMLINK_FOLLOW)
 	})
+	if err != nil && err != unix.EEXIST {
+		return fmt.Errorf("through %s: %w", procFD(fd), err)
+	}
+	return err
 }
 
-// syncDir commits dir's entries to stable storage.
-func syncDir(dir *os.File) error { return dir.Sync() }
+// procFD returns the path of descriptor fd in /proc.
+func procFD(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
+
+// syncDir commits dir's entries to stable storage. dir is a path only,
+// which cannot be synced: the directory is opened for that.
+func syncDir(dir *os.File) error {
+	d, err := openAt(dir, dir.Name(), ".", unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
 
 // renameAt renames oldname to newname, both in dir.
 func renameAt(dir *os.File, oldname, newname string) error {
@@ -150,9 +188,9 @@ func reopenRead(f *os.File) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	r, err := unix.Open(procFD(fd), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("safeexec: reopening the unnamed file through %s: %w", procFD(fd), err)
 	}
 	return os.NewFile(uintptr(r), f.Name()), nil
 }

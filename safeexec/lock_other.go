@@ -46,6 +46,10 @@ func isFileAt(dir *os.File, name string, fi os.FileInfo) (bool, error) {
 	return err == nil && got.Mode().IsRegular() && os.SameFile(got, fi), err
 }
 
+// canUnname reports whether this process can link and reopen an unnamed
+// file. Off Linux there are none.
+func canUnname() bool { return false }
+
 // openUnnamed opens a file with no name. Off Linux it is not supported.
 func openUnnamed(dir *os.File, name string, perm os.FileMode) (*os.File, error) {
 	return nil, errors.ErrUnsupported
@@ -82,8 +86,7 @@ func removeAt(dir *os.File, name string) error {
 	return os.Remove(filepath.Join(dir.Name(), name))
 }
 
-// reopenRead opens the file f refers to for reading. Off Linux it is not
-// supported, and Create reopens the file by its name.
+// reopenRead opens an unnamed file for reading. Off Linux there are none.
 func reopenRead(f *os.File) (*os.File, error) { return nil, errors.ErrUnsupported }
 
 // readUmask returns the process's umask. Off Linux it cannot be read
