@@ -140,7 +140,7 @@ func TestGoFix(t *testing.T) {
 		"main.go:14:12: os.WriteFile writes an executable",
 		"main.go:18:2: ptyutil.Setctty takes an *exec.Cmd",
 		"main_test.go:11:12: os.WriteFile writes an executable",
-		"shell.go:11:17: function ptyutil.Start, whose type involves *exec.Cmd",
+		"shell.go:11:23: cannot use exec.Command(\"sh\") (value of type *safeexec.Cmd) as *exec.Cmd value in argument to ptyutil.Start after the move to safeexec",
 		"ptyutil.go:11:6: exported function ptyutil.Setctty involves *exec.Cmd",
 	} {
 		if !strings.Contains(vet, want) {

@@ -37,6 +37,7 @@ type plan struct {
 	execFiles map[*ast.File]*ast.ImportSpec // the files importing os/exec, and how
 	refusals  []refusal
 	routes    map[*ast.File][]*route
+	notRouted []notRouted
 	deep      *mentioner
 }
 
@@ -88,52 +89,45 @@ func (p *plan) decide() {
 		p.checkUses(f)
 	}
 	p.checkAPI()
+	if len(p.refusals) == 0 {
+		p.typecheck()
+	}
 	if len(p.refusals) > 0 {
 		p.routes = nil
 	}
 }
 
-// checkUses finds in f the uses of os/exec that safeexec cannot take and
-// the places where an exec.Cmd meets another package.
+// checkUses finds in f the uses of os/exec that safeexec cannot take, and
+// the calls that hand a command to another package's function, which go
+// through Configure where that is exactly equivalent.
 func (p *plan) checkUses(f *ast.File) {
 	info := p.pass.TypesInfo
-	callee := make(map[*ast.Ident]*ast.CallExpr)
 	ast.Inspect(f, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.CallExpr:
-			if id := calleeIdent(n); id != nil {
-				callee[id] = n
+			fn, ok := info.Uses[calleeIdent(n)].(*types.Func)
+			if !ok || fn.Pkg() == nil || fn.Pkg() == p.pass.Pkg || execObject(fn) || !p.deep.mentions(fn.Origin().Signature().Params()) {
+				return true
+			}
+			if r, why := p.routeFor(f, n, fn); r != nil {
+				p.routes[f] = append(p.routes[f], r)
+			} else {
+				p.notRouted = append(p.notRouted, notRouted{n, why})
 			}
 		case *ast.Ident:
-			obj := info.Uses[n]
-			if obj == nil || obj.Pkg() == nil || obj.Pkg() == p.pass.Pkg {
-				return true
-			}
-			if execObject(obj) {
+			if obj := info.Uses[n]; execObject(obj) {
 				p.checkExecName(n, obj)
-				return true
 			}
-			t := objectType(obj)
-			if t == nil || !p.deep.mentions(t) {
-				return true
-			}
-			what := describe(obj)
-			if fn, ok := obj.(*types.Func); ok && callee[n] != nil {
-				r, why := p.routeFor(f, callee[n], fn)
-				if r != nil {
-					p.routes[f] = append(p.routes[f], r)
-					return true
-				}
-				p.refuse(n.Pos(), "%s, whose type involves *exec.Cmd, would get a *safeexec.Cmd (%s; %s"+
-					"route the call through Cmd.Configure if it only sets the command's fields, or keep an os/exec Cmd for it)",
-					what, why, keepRecipe)
-				return true
-			}
-			p.refuse(n.Pos(), "%s has a type that involves *exec.Cmd (it is not changed by the fix; %s"+
-				"adapt this use by hand, or keep os/exec for it)", what, keepRecipe)
 		}
 		return true
 	})
+}
+
+// A notRouted call hands an exec.Cmd to another package's function and
+// cannot go through Configure, for the reason why.
+type notRouted struct {
+	call *ast.CallExpr
+	why  string
 }
 
 // checkExecName refuses a use of an os/exec name that safeexec lacks.

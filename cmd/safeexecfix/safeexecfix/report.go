@@ -62,7 +62,7 @@ func (p *plan) reportRoute(c *importChange, r *route) {
 	if err == nil && err2 == nil {
 		off := func(pos token.Pos) int { return tf.Offset(pos) }
 		stmt := string(src[off(r.stmt.Pos()):off(r.arg.Pos())]) + r.param + string(src[off(r.arg.End()):off(r.stmt.End())])
-		text := fmt.Sprintf("%s.Configure(func(%s *%s.Cmd) { %s })", r.v.Name(), r.param, osexecName, stmt)
+		text := r.configure(stmt)
 		d.SuggestedFixes = []analysis.SuggestedFix{{
 			Message:   "configure the command through Cmd.Configure",
 			TextEdits: []analysis.TextEdit{ie, {Pos: r.stmt.Pos(), End: r.stmt.End(), NewText: []byte(text)}},

@@ -10,7 +10,7 @@ import (
 func outside(tty *os.File, n int) error {
 	cmd := exec.Command("true")
 	for range n {
-		helper.SetCtty(cmd, tty) // want `function helper.SetCtty, whose type involves \*exec.Cmd, would get a \*safeexec.Cmd \(the fix cannot show that the command is new and not yet started when the call runs;`
+		helper.SetCtty(cmd, tty) // want `in argument to helper.SetCtty after the move to safeexec \(the fix does not change the code it meets, and the call cannot go through Cmd.Configure: the fix cannot show that the command is new and not yet started when the call runs;`
 	}
 	return cmd.Run()
 }
@@ -20,6 +20,6 @@ func started(tty *os.File) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	helper.SetCtty(cmd, tty) // want `function helper.SetCtty, whose type involves \*exec.Cmd, would get a \*safeexec.Cmd \(the fix cannot show that the command is new and not yet started`
+	helper.SetCtty(cmd, tty) // want `in argument to helper.SetCtty after the move to safeexec \(the fix does not change the code it meets, and the call cannot go through Cmd.Configure: the fix cannot show that the command is new and not yet started`
 	return cmd.Wait()
 }

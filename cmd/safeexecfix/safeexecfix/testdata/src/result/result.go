@@ -8,7 +8,7 @@ import (
 
 func run() error {
 	cmd := exec.Command("true")
-	if err := helper.Setup(cmd); err != nil { // want `function helper.Setup, whose type involves \*exec.Cmd, would get a \*safeexec.Cmd \(its result is used within an expression or a declaration, which a Configure function literal cannot return;`
+	if err := helper.Setup(cmd); err != nil { // want `as \*exec.Cmd value in argument to helper.Setup after the move to safeexec \(the fix does not change the code it meets, and the call cannot go through Cmd.Configure: its result is used within an expression or a declaration, which a Configure function literal cannot return;`
 		return err
 	}
 	return cmd.Run()

@@ -12,5 +12,5 @@ func run(name string) error {
 		return err
 	}
 	cmd := exec.Command(name)
-	return helper.Start(cmd) // want `function helper.Start, whose type involves \*exec.Cmd, would get a \*safeexec.Cmd \(the fix cannot show that it only sets the command's fields; the package keeps os/exec; route the call through Cmd.Configure if it only sets the command's fields, or keep an os/exec Cmd for it\)`
+	return helper.Start(cmd) // want `cannot use cmd \(variable of type \*safeexec.Cmd\) as \*exec.Cmd value in argument to helper.Start after the move to safeexec \(the fix does not change the code it meets, and the call cannot go through Cmd.Configure: the fix cannot show that it only sets the command's fields; the package keeps os/exec: route the call through Cmd.Configure if that code only sets the command's fields, or keep an os/exec Cmd for it\)`
 }

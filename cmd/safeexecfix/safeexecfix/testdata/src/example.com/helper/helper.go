@@ -39,3 +39,6 @@ var kept *exec.Cmd
 type Runner struct {
 	Cmd *exec.Cmd // want `exported field helper.Cmd involves`
 }
+
+// New returns a command of its own making.
+func New() *exec.Cmd { return exec.Command("true") } // want `exported function helper.New involves`

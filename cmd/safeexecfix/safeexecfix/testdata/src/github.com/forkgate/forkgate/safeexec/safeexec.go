@@ -16,3 +16,5 @@ func (c *Cmd) Run() error { return nil }
 func (c *Cmd) Configure(f func(*exec.Cmd)) {}
 
 func WriteExecutable(name string, data []byte, perm os.FileMode) error { return nil }
+
+type ExitError = exec.ExitError
