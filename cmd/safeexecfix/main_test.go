@@ -148,6 +148,10 @@ func TestGoFix(t *testing.T) {
 		}
 	}
 
+	diff, err := gocmdErr(dir, "fix", "-diff", "-fixtool="+tool, "./...")
+	if err == nil || !strings.Contains(diff, "+\texec \"github.com/forkgate/forkgate/safeexec\"") {
+		t.Errorf("go fix -diff: %v; want a failure and the import in the diff:\n%s", err, diff)
+	}
 	gocmd(t, dir, "fix", "-fixtool="+tool, "./...")
 	gocmd(t, dir, "build", "./...")
 	gocmd(t, dir, "vet", "./...")
