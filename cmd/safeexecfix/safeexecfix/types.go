@@ -71,17 +71,3 @@ func (m *mentioner) mentions(t types.Type) bool {
 	}
 	return true // a kind of type this code does not know: be safe
 }
-
-// objectType returns the type through which a use of obj from another
-// package could carry an exec.Cmd, or nil.
-func objectType(obj types.Object) types.Type {
-	switch obj := obj.(type) {
-	case *types.Func:
-		return obj.Origin().Type()
-	case *types.Var:
-		return obj.Origin().Type()
-	case *types.TypeName:
-		return obj.Type()
-	}
-	return nil
-}
