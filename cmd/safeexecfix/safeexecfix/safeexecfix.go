@@ -35,12 +35,15 @@ It only reports other ways of making an executable (os.OpenFile with an
 execute bit, an os.Chmod or File.Chmod of a file created in the same
 function), with the CreateExecutable recipe; directories are left alone.
 
-A package keeps os/exec, and each reason is reported, when an *exec.Cmd
-meets code the fix would not change: a function, field or variable of
-another package whose type involves exec.Cmd (unless the call can go
-through Configure), or the package's own exported API, whose type would
-change. The decision is per package, so its files always agree. Only the
-type checker decides; names of functions are never trusted.
+A package keeps os/exec, and each reason is reported, when its exported
+API involves exec.Cmd (its importers would see the type change), or when
+the package, type-checked as the fix would leave it against a stand-in for
+safeexec, has a type error: an *exec.Cmd meets code the fix does not
+change, such as a function of another package that takes, returns or
+stores one. The decision is per package, with its tests, so its files
+always agree. The type checker and the code of the functions decide;
+names are never trusted. A value that leaves the package as an interface
+(a %v, a type switch on *exec.Cmd elsewhere) changes type unseen.
 
 WriteExecutable is not os.WriteFile. It writes a new file and moves it into
 place when it is complete, so: the old file's mode, owner and hard links do
