@@ -7,7 +7,7 @@
 //	go vet -vettool=$(go env GOPATH)/bin/safeexecfix ./...
 //
 // or on its own, as safeexecfix [-fix [-diff]] packages. Run
-// "safeexecfix help safeexecfix" for what it reports and changes.
+// "safeexecfix -help" for what it reports and changes.
 package main
 
 import (

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/tools/go/analysis"
 )
 
-const doc = `safeexecfix: replace os/exec with safeexec and write executables with WriteExecutable
+const doc = `replace os/exec with safeexec and write executables with WriteExecutable
 
 A program that writes an executable and runs it fails now and then with
 "text file busy" (ETXTBSY) when another goroutine forks at the same moment
