@@ -1,10 +1,11 @@
 // Safeexecfix moves Go packages from os/exec to
 // github.com/forkgate/forkgate/safeexec and writes their executables with
-// safeexec's writers. Run it through go fix or go vet:
+// safeexec's writers. Install it from a clone of the repository, then run
+// it through go vet (report only) or go fix (Go 1.26 or later):
 //
-//	go install github.com/forkgate/forkgate/cmd/safeexecfix@latest
-//	go fix -fixtool=$(go env GOPATH)/bin/safeexecfix ./...
+//	(cd cmd/safeexecfix && go install .)
 //	go vet -vettool=$(go env GOPATH)/bin/safeexecfix ./...
+//	go fix -fixtool=$(go env GOPATH)/bin/safeexecfix ./...
 //
 // or on its own, as safeexecfix [-fix [-diff]] packages. Run
 // "safeexecfix -help" for what it reports and changes.
