@@ -1,0 +1,11 @@
+package safeexecfix
+
+import (
+	"maps"
+	"slices"
+)
+
+// SafeexecNames and CmdMembers return, sorted, the names the analyzer
+// believes safeexec and safeexec.Cmd have.
+func SafeexecNames() []string { return slices.Sorted(maps.Keys(safeexecNames)) }
+func CmdMembers() []string    { return slices.Sorted(maps.Keys(cmdMembers)) }

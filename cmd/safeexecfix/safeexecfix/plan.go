@@ -1,0 +1,274 @@
+package safeexecfix
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"strings"
+
+	"golang.org/x/tools/go/analysis"
+)
+
+// safeexecNames are the package-level names of os/exec that safeexec has,
+// and cmdMembers the fields and methods of exec.Cmd that safeexec.Cmd has.
+// TestNames checks both against the package.
+var (
+	safeexecNames = set("Cmd", "Command", "CommandContext", "LookPath",
+		"Error", "ExitError", "ErrNotFound", "ErrDot", "ErrWaitDelay")
+	cmdMembers = set("Path", "Args", "Env", "Dir", "Stdin", "Stdout", "Stderr",
+		"ExtraFiles", "SysProcAttr", "Process", "ProcessState", "Err", "Cancel",
+		"WaitDelay", "String", "Environ", "Run", "Start", "Wait", "Output",
+		"CombinedOutput", "StdinPipe", "StdoutPipe", "StderrPipe")
+)
+
+func set(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// A plan is what the fix does to one package: it moves every file that
+// imports os/exec to safeexec, or, if any site forbids it, none.
+type plan struct {
+	pass      *analysis.Pass
+	execFiles map[*ast.File]*ast.ImportSpec // the files importing os/exec, and how
+	refusals  []refusal
+	routes    map[*ast.File][]*route
+	notRouted []notRouted
+	deep      *mentioner
+}
+
+// A refusal is a site that keeps the package on os/exec.
+type refusal struct {
+	pos token.Pos
+	msg string
+}
+
+func newPlan(pass *analysis.Pass) *plan {
+	return &plan{
+		pass:      pass,
+		execFiles: make(map[*ast.File]*ast.ImportSpec),
+		routes:    make(map[*ast.File][]*route),
+		deep:      newMentioner(true),
+	}
+}
+
+const keepRecipe = "the package keeps os/exec; "
+
+func (p *plan) refuse(pos token.Pos, format string, args ...any) {
+	p.refusals = append(p.refusals, refusal{pos, fmt.Sprintf(format, args...)})
+}
+
+// decide finds the files to move and the sites that forbid it.
+func (p *plan) decide() {
+	for _, f := range p.pass.Files {
+		for _, spec := range f.Imports {
+			if importPath(spec) != "os/exec" {
+				continue
+			}
+			switch {
+			case spec.Name != nil && spec.Name.Name == "_":
+				continue // nothing to move
+			case spec.Name != nil && spec.Name.Name == ".":
+				p.refuse(spec.Pos(), "os/exec is dot-imported (safeexec exports more names, which could collide; "+
+					keepRecipe+"import it by name to let the fix move it)")
+			case ast.IsGenerated(f):
+				p.refuse(spec.Pos(), "os/exec is imported by a generated file (the fix does not edit generated code; "+
+					keepRecipe+"change the generator to import %s)", safeexecPath)
+			}
+			p.execFiles[f] = spec
+		}
+	}
+	if len(p.execFiles) == 0 {
+		return
+	}
+	for _, f := range p.pass.Files {
+		p.checkUses(f)
+	}
+	p.checkAPI()
+	if len(p.refusals) == 0 {
+		p.typecheck()
+	}
+	if len(p.refusals) > 0 {
+		p.routes = nil
+	}
+}
+
+// checkUses finds in f the uses of os/exec that safeexec cannot take, and
+// the calls that hand a command to another package's function, which go
+// through Configure where that is exactly equivalent.
+func (p *plan) checkUses(f *ast.File) {
+	info := p.pass.TypesInfo
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.CallExpr:
+			fn, ok := info.Uses[calleeIdent(n)].(*types.Func)
+			if !ok || fn.Pkg() == nil || fn.Pkg() == p.pass.Pkg || execObject(fn) || !p.deep.mentions(fn.Origin().Signature().Params()) {
+				return true
+			}
+			if r, why := p.routeFor(f, n, fn); r != nil {
+				p.routes[f] = append(p.routes[f], r)
+			} else {
+				p.notRouted = append(p.notRouted, notRouted{n, why})
+			}
+		case *ast.Ident:
+			if obj := info.Uses[n]; execObject(obj) {
+				p.checkExecName(n, obj)
+			}
+		}
+		return true
+	})
+}
+
+// A notRouted call hands an exec.Cmd to another package's function and
+// cannot go through Configure, for the reason why.
+type notRouted struct {
+	call *ast.CallExpr
+	why  string
+}
+
+// checkExecName refuses a use of an os/exec name that safeexec lacks.
+func (p *plan) checkExecName(id *ast.Ident, obj types.Object) {
+	if obj.Parent() == obj.Pkg().Scope() {
+		if !safeexecNames[obj.Name()] {
+			p.refuse(id.Pos(), "exec.%s has no counterpart in safeexec (%s"+
+				"keep os/exec for this use)", obj.Name(), keepRecipe)
+		}
+		return
+	}
+	if cmdMember(obj) && !cmdMembers[obj.Name()] {
+		p.refuse(id.Pos(), "exec.Cmd.%s has no counterpart in safeexec.Cmd (%s"+
+			"keep os/exec for this use)", obj.Name(), keepRecipe)
+	}
+}
+
+// cmdMember reports whether obj is a field or method of exec.Cmd.
+func cmdMember(obj types.Object) bool {
+	switch obj := obj.(type) {
+	case *types.Func:
+		recv := obj.Signature().Recv()
+		return recv != nil && (isExecCmd(recv.Type()) || isExecCmdPointer(recv.Type()))
+	case *types.Var:
+		if !obj.IsField() {
+			return false
+		}
+		cmd := obj.Pkg().Scope().Lookup("Cmd")
+		if cmd == nil {
+			return false
+		}
+		st, ok := cmd.Type().Underlying().(*types.Struct)
+		if !ok {
+			return false
+		}
+		for f := range st.Fields() {
+			if f == obj {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkAPI refuses the package's exported API that involves exec.Cmd,
+// whose type the fix would change for its importers.
+func (p *plan) checkAPI() {
+	pkg := p.pass.Pkg
+	if pkg.Name() == "main" || strings.HasSuffix(pkg.Name(), "_test") {
+		return // nobody imports it
+	}
+	direct := newMentioner(false)
+	api := func(obj types.Object, t types.Type) {
+		if direct.mentions(t) {
+			p.refuse(obj.Pos(), "exported %s involves *exec.Cmd (moving the package would change the type "+
+				"that its importers see; %s"+"export a *safeexec.Cmd by hand if all importers can follow, "+
+				"or keep os/exec)", describe(obj), keepRecipe)
+		}
+	}
+	scope := pkg.Scope()
+	for _, name := range scope.Names() {
+		obj := scope.Lookup(name)
+		tn, isType := obj.(*types.TypeName)
+		if !isType {
+			if obj.Exported() {
+				api(obj, obj.Type())
+			}
+			continue
+		}
+		if tn.IsAlias() {
+			if tn.Exported() {
+				api(tn, tn.Type())
+			}
+			continue
+		}
+		named, ok := tn.Type().(*types.Named)
+		if !ok {
+			continue
+		}
+		switch u := named.Underlying().(type) {
+		case *types.Struct:
+			for f := range u.Fields() {
+				if f.Exported() {
+					api(f, f.Type())
+				}
+			}
+		case *types.Interface:
+			if tn.Exported() {
+				api(tn, u)
+			}
+		default:
+			if tn.Exported() {
+				api(tn, u)
+			}
+		}
+		for m := range named.Methods() {
+			if m.Exported() {
+				api(m, m.Type())
+			}
+		}
+	}
+}
+
+// describe names obj for a report: its kind, package and name.
+func describe(obj types.Object) string {
+	kind := "variable"
+	name := obj.Name()
+	switch obj := obj.(type) {
+	case *types.Func:
+		kind = "function"
+		if recv := obj.Signature().Recv(); recv != nil {
+			kind = "method"
+			name = types.TypeString(recv.Type(), (*types.Package).Name) + "." + name
+		}
+	case *types.TypeName:
+		kind = "type"
+	case *types.Var:
+		if obj.IsField() {
+			kind = "field"
+		}
+	}
+	if obj.Pkg() != nil && kind != "method" {
+		name = obj.Pkg().Name() + "." + name
+	}
+	return kind + " " + name
+}
+
+// calleeIdent returns the name that call calls, if it calls a name.
+func calleeIdent(call *ast.CallExpr) *ast.Ident {
+	fun := ast.Unparen(call.Fun)
+	switch f := fun.(type) {
+	case *ast.IndexExpr:
+		fun = f.X
+	case *ast.IndexListExpr:
+		fun = f.X
+	}
+	switch f := fun.(type) {
+	case *ast.Ident:
+		return f
+	case *ast.SelectorExpr:
+		return f.Sel
+	}
+	return nil
+}
