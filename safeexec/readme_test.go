@@ -89,7 +89,9 @@ func TestReadmeSnippets(t *testing.T) {
 		write(t, filepath.Join(dir, fmt.Sprintf("snippet%d", i+1), "snippet.go"), b.Bytes())
 	}
 
-	cmd := exec.Command(goTool, "build", "./...")
+	// Binaries go to a directory of their own, since a main package's
+	// default output, named for its directory, would meet that directory.
+	cmd := exec.Command(goTool, "build", "-o", t.TempDir()+string(filepath.Separator), "./...")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
