@@ -13,10 +13,10 @@ import (
 
 // nextStep is the verdict's last sentence when the race is real here:
 // what to do in the user's own code.
-const nextStep = "Next, in your code: import github.com/forkgate/forkgate/safeexec under the name exec " +
-	"(README: Quick start), write the executables you run with exec.WriteExecutable or " +
-	"CreateExecutable, and log exec.ReadStats() to confirm: its retried= and waited= count the " +
-	"races it caught."
+const nextStep = "Next, in your code: run safeexecfix (README: Adopt it), which imports " +
+	"github.com/forkgate/forkgate/safeexec under the name exec and writes the executables you run " +
+	"with exec.WriteExecutable, or make the same change by hand (README: Quick start); then log " +
+	"exec.ReadStats() to confirm: its retried= and waited= count the races it caught."
 
 // nextStepNoRace is the verdict's last sentence when the race did not show.
 const nextStepNoRace = "Next: the race did not show here, but it may where your code runs: run racecheck " +

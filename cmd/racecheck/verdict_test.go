@@ -150,7 +150,7 @@ func TestVerdictWording(t *testing.T) {
 			counts: `Plain os/exec failed with "text file busy" (ETXTBSY) in 8 of 498 cycles of writing a ` +
 				"script and running it while 2 other goroutines started commands; safeexec failed in 0 of 477 cycles.",
 			stats: "Statistics: Fisher's exact test, one-sided, p = 0.0045 < 0.0167: significant (docs/results.md).",
-			last:  "Next, in your code: import github.com/forkgate/forkgate/safeexec under the name exec"},
+			last:  "Next, in your code: run safeexecfix (README: Adopt it), which imports github.com/forkgate/forkgate/safeexec"},
 		{name: "not enough", s1: storm(2, 400, 0, 400), s2: storm(1, 400, 0, 400), rounds: 8,
 			headline: "Verdict: the race is real here, but there is not enough evidence yet",
 			counts:   "in 3 of 800 cycles",
