@@ -31,8 +31,11 @@ import (
 // writable one is closed, by the temporary name, and must be the inode
 // created: while it holds the writable descriptor, which children forked
 // meanwhile copy, a File makes no request of a slow filesystem (FUSE)
-// beyond those os.WriteFile makes. An unnamed file has no name to be
-// reopened by then, so Create reopens it, through /proc/self/fd.
+// beyond those os.WriteFile makes. Meanwhile a descriptor opened as a
+// path only (O_PATH: see pin) holds the inode, so that its number, which
+// the checks compare, cannot pass to another file. An unnamed file has no
+// name to be reopened by then, so Create reopens it, through
+// /proc/self/fd.
 
 // A vouch is what told a Close that nobody holds its file open for writing.
 type vouch int
@@ -112,7 +115,6 @@ func (f *File) drain(ctx context.Context) error {
 			return f.pathErr("close", err)
 		}
 		hook("reopened")
-		f.checked = true
 	}
 
 	begin := time.Now()
@@ -162,9 +164,47 @@ func (f *File) drain(ctx context.Context) error {
 	return f.pathErr("close", err)
 }
 
+// openTemp opens the named file being written, read-only, by its
+// temporary name, and checks that it is still the file f created, whose
+// inode f.pin holds, so that its number cannot have passed to another
+// file. It does not wait for a FIFO or a device put in its place.
+func (f *File) openTemp() (*os.File, error) {
+	r, err := openAt(f.dir, f.name, f.tmp, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, f.replaced() // a symbolic link, which O_NOFOLLOW refused
+	}
+	if err != nil {
+		return nil, err
+	}
+	fi, err := r.Stat()
+	if err == nil && (!fi.Mode().IsRegular() || !os.SameFile(fi, f.created)) {
+		err = f.replaced()
+	}
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// checkTemp returns an error unless f's temporary name still holds the
+// regular file f created (whose inode f.pin holds), so that Close installs
+// nothing else.
+func (f *File) checkTemp() error {
+	ok, err := isFileAt(f.dir, f.tmp, f.created)
+	if err == nil && !ok {
+		err = f.replaced()
+	}
+	return f.pathErr("close", err)
+}
+
+func (f *File) replaced() error {
+	return fmt.Errorf("safeexec: %s is no longer the file written", f.tmpPath())
+}
+
 // errUnchecked is the error of a Close that nothing could vouch for.
 var errUnchecked = errors.New("safeexec: cannot tell whether the file is still open for writing: " +
-	"the kernel refused a lease, and neither a tested flock nor a pipe was there to take over")
+	"no lease could vouch for it, and neither a tested flock nor a pipe was there to take over")
 
 // uncheckedError returns errUnchecked with the kernel's reason for
 // refusing the lease, so that errors.Is finds both.
@@ -178,7 +218,7 @@ func uncheckedError(reason error) error {
 // errLeaseBlind is why a lease cannot vouch for a file whose filesystem
 // granted one while the file was open for writing: there the kernel does
 // not count the writers a lease must wait for.
-var errLeaseBlind = errors.New("safeexec: a read lease was granted on a file open for writing")
+var errLeaseBlind = errors.New("a read lease was granted on a file open for writing")
 
 // choose returns what will vouch for f's file once its writable
 // descriptor is closed, and what will if the kernel then refuses a
@@ -193,7 +233,12 @@ var errLeaseBlind = errors.New("safeexec: a read lease was granted on a file ope
 // The kernel checks that leases are enabled (fs.leases-enable) only after
 // it has looked for writers, so an EAGAIN does not prove that the lease
 // will be granted once nobody writes. On a mount where no lease has been
-// granted yet, choose also tests flock for a fallback.
+// granted yet, choose also tests flock for a fallback. The test needs a
+// read-only descriptor while the writable one is open, an open that a
+// FUSE daemon may be slow to answer (see the FUSE note above): the first
+// Create on a mount, or every one where the kernel gives mounts no
+// lasting identity (before Linux 6.8), pays for a fallback that sees
+// every holder of the file's descriptor, where the pipe sees only forks.
 func (f *File) choose() (via, fallback vouch, err error) {
 	if !canFork {
 		return unchecked, unchecked, nil // no child can hold the file

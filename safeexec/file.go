@@ -3,7 +3,6 @@ package safeexec
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -47,7 +46,7 @@ type File struct {
 	pr, pw     *os.File    // the pipe drain's pipe, made before f was opened
 	mount      uint64      // the directory's mount, and so the file's; never reused, or 0
 	created    os.FileInfo // a named f as created, to know it again at Close
-	checked    bool        // whether r was opened by the temporary name after f was closed
+	pin        *os.File    // holds a named f's inode from Create to Close (see pin)
 	signalled  bool        // whether a lease on r is set to signal SIGURG (see prepareLease)
 	werr       error       // the first failed write; Close then discards the file
 	forkLocked bool        // whether the File holds syscall.ForkLock's read side
@@ -165,12 +164,12 @@ func (f *File) create(dir string, perm os.FileMode) error {
 		forkLockHolders.files.Add(1)
 	}
 	unnamed := !m.named && !forceNamed && canUnname()
-	umask := readUmask
+	umask := func() (os.FileMode, error) { return readUmask(f.dir, f.base) }
 	if !unnamed {
 		// A named file needs the umask: read it before the file is
 		// open, so that the descriptor is open no longer than it must.
-		mask, ok := readUmask()
-		umask = func() (os.FileMode, bool) { return mask, ok }
+		mask, err := umask()
+		umask = func() (os.FileMode, error) { return mask, err }
 	}
 	hook("open")
 	if f.f, f.tmp, err = openFile(f.dir, f.name, f.base, perm, unnamed); err != nil {
@@ -187,6 +186,11 @@ func (f *File) create(dir string, perm os.FileMode) error {
 	}
 	if err := f.noteMode(perm, umask); err != nil {
 		return err
+	}
+	if f.tmp != "" {
+		if f.pin, err = pin(f.f, f.dir, f.name, f.tmp, f.created); err != nil {
+			return err
+		}
 	}
 	if f.tmp == "" {
 		// Once f is closed, nothing leads to an unnamed file: the
@@ -208,7 +212,7 @@ func (f *File) create(dir string, perm os.FileMode) error {
 // with no execute bit: Close sets the mode. So does it when the mode lacks
 // owner read, or has setuid, setgid or sticky, which opening does not set
 // and a write may clear.
-func (f *File) noteMode(perm os.FileMode, umask func() (os.FileMode, bool)) error {
+func (f *File) noteMode(perm os.FileMode, umask func() (os.FileMode, error)) error {
 	special := perm & (fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 	f.chmod = f.tmp != "" || perm&0o400 == 0 || special != 0
 	if !f.chmod {
@@ -223,11 +227,9 @@ func (f *File) noteMode(perm os.FileMode, umask func() (os.FileMode, bool)) erro
 	// one with no execute bit.
 	m := fi.Mode().Perm()
 	if f.tmp != "" {
-		mask, ok := umask()
-		if !ok {
-			// Take each class's execute bit to go with its read bit.
-			lost := (perm.Perm() | 0o400) &^ 0o111 &^ m
-			mask = lost | lost&0o444>>2
+		mask, err := umask()
+		if err != nil {
+			return err
 		}
 		m = (perm.Perm() | 0o400) &^ mask
 	}
@@ -236,6 +238,20 @@ func (f *File) noteMode(perm os.FileMode, umask func() (os.FileMode, bool)) erro
 		return f.f.Chmod(fi.Mode() | 0o400) // a umask that takes it away
 	}
 	return nil
+}
+
+// probeUmask returns the umask that mkdir sees: mkdir makes a directory
+// with mode 0o777 under a new name for base, removes it, and returns the
+// mode it had. Reading the umask by setting it would race with every
+// goroutine that creates a file meanwhile.
+func probeUmask(base string, mkdir func(name string) (os.FileMode, error)) (os.FileMode, error) {
+	for range 100 {
+		m, err := mkdir(tempName(base))
+		if !errors.Is(err, fs.ErrExist) {
+			return 0o777 &^ m, err
+		}
+	}
+	return 0, fs.ErrExist
 }
 
 // openFile opens the file to be written in dir, with mode perm before
@@ -411,10 +427,8 @@ func (f *File) link() error {
 		if f.tmp == "" {
 			return f.linkErr("link", fs.ErrExist)
 		}
-	} else if !f.checked {
-		if err := f.checkTemp(); err != nil {
-			return err
-		}
+	} else if err := f.checkTemp(); err != nil {
+		return err
 	}
 	hook("rename")
 	if err := renameAt(f.dir, f.tmp, f.base); err != nil {
@@ -422,41 +436,6 @@ func (f *File) link() error {
 	}
 	f.tmp = ""
 	return nil
-}
-
-// openTemp opens the named file being written, read-only, by its
-// temporary name, and checks that it is still the file f created.
-func (f *File) openTemp() (*os.File, error) {
-	r, err := openAt(f.dir, f.name, f.tmp, os.O_RDONLY, 0)
-	if errors.Is(err, syscall.ELOOP) {
-		return nil, f.replaced() // a symbolic link, which O_NOFOLLOW refused
-	}
-	if err != nil {
-		return nil, err
-	}
-	fi, err := r.Stat()
-	if err == nil && !os.SameFile(fi, f.created) {
-		err = f.replaced()
-	}
-	if err != nil {
-		r.Close()
-		return nil, err
-	}
-	return r, nil
-}
-
-// checkTemp returns an error unless f's temporary name still holds the
-// regular file f created, so that Close installs nothing else.
-func (f *File) checkTemp() error {
-	ok, err := isFileAt(f.dir, f.tmp, f.created)
-	if err == nil && !ok {
-		err = f.replaced()
-	}
-	return f.pathErr("close", err)
-}
-
-func (f *File) replaced() error {
-	return fmt.Errorf("safeexec: %s is no longer the file written", f.tmpPath())
 }
 
 // Abort discards the file without installing it and leaves name as it
@@ -489,12 +468,12 @@ func (f *File) discard() error {
 // release closes the descriptors f still holds, and gives up its share of
 // ForkLock.
 func (f *File) release() {
-	for _, d := range []*os.File{f.f, f.r, f.pw, f.pr, f.dir} {
+	for _, d := range []*os.File{f.f, f.r, f.pin, f.pw, f.pr, f.dir} {
 		if d != nil {
 			d.Close()
 		}
 	}
-	f.f, f.r, f.pw, f.pr, f.dir = nil, nil, nil, nil, nil
+	f.f, f.r, f.pin, f.pw, f.pr, f.dir = nil, nil, nil, nil, nil, nil
 	f.releaseForkLock()
 }
 

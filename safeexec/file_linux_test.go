@@ -535,6 +535,95 @@ func TestFileTempSwapped(t *testing.T) {
 	}
 }
 
+// TestFileTempSwappedInClose swaps a named file's temporary name inside
+// Close: after the writable descriptor is closed, and after the read-only
+// reopen, when nothing but Close's own pin holds the file written. Close
+// must fail and leave the target as it was, whatever took the name: a new
+// file, which may get the freed inode's number where nothing pins it; a
+// file someone holds open for writing; or a FIFO, whose open must not
+// block Close.
+func TestFileTempSwappedInClose(t *testing.T) {
+	setForceNamed(t)
+	dir := t.TempDir()
+	// A first Close there makes the mount known to grant leases, so that
+	// the read-only descriptor is opened in Close.
+	if err := WriteExecutable(filepath.Join(dir, "first"), []byte(okScript), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var holder *os.File
+	t.Cleanup(func() {
+		if holder != nil {
+			holder.Close()
+		}
+	})
+	tests := []struct {
+		name string
+		step string
+		swap func(tmp string) error
+	}{
+		{"new file", "closed", func(tmp string) error {
+			if err := os.Remove(tmp); err != nil {
+				return err
+			}
+			return os.WriteFile(tmp, []byte("#!/bin/sh\necho impostor\n"), 0o755)
+		}},
+		{"held for writing", "reopened", func(tmp string) error {
+			other := filepath.Join(dir, "other")
+			var err error
+			if holder, err = os.OpenFile(other, os.O_WRONLY|os.O_CREATE, 0o755); err != nil {
+				return err
+			}
+			return os.Rename(other, tmp)
+		}},
+		{"fifo", "closed", func(tmp string) error {
+			if err := os.Remove(tmp); err != nil {
+				return err
+			}
+			return syscall.Mkfifo(tmp, 0o644)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			target := writeScript(t, dir, "prog", "exit 7")
+			f, err := CreateExecutable(target, 0o755)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Abort()
+			f.WriteString(okScript)
+			tmp := filepath.Join(dir, f.tmp)
+			swapped := false
+			testHook = func(step string) {
+				if step == tt.step && !swapped {
+					swapped = true
+					if err := tt.swap(tmp); err != nil {
+						t.Errorf("swapping %s: %v", tmp, err)
+					}
+				}
+			}
+			defer func() { testHook = nil }()
+			done := make(chan error, 1)
+			go func() { done <- f.Close() }()
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("Close blocked for 10s after the temporary name was swapped at %q", tt.step)
+			}
+			t.Logf("Close = %v", err)
+			if !swapped {
+				t.Fatalf("Close passed no %q step", tt.step)
+			}
+			if err == nil || !strings.Contains(err.Error(), "no longer the file written") {
+				t.Errorf("Close after the temporary name was swapped at %q = %v, want an error saying so", tt.step, err)
+			}
+			if b, err := os.ReadFile(target); err != nil || string(b) != "#!/bin/sh\nexit 7\n" {
+				t.Errorf("target holds %q, %v; want the old script", b, err)
+			}
+			os.Remove(tmp)
+		})
+	}
+}
+
 // TestFlockTrusted checks the test Close makes of flock: refused between
 // two open file descriptions of one file, as the kernel's flock does; and
 // granted where the exclusive and shared locks do not conflict, which a

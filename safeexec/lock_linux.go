@@ -196,18 +196,59 @@ func reopenRead(f *os.File) (*os.File, error) {
 }
 
 // readUmask returns the process's umask, which Linux shows in
-// /proc/self/status since 4.7.
-func readUmask() (os.FileMode, bool) {
-	b, err := os.ReadFile("/proc/self/status")
+// /proc/self/status since 4.7; without /proc, it makes a directory in dir
+// to see what the umask takes away (see probeUmask).
+func readUmask(dir *os.File, base string) (os.FileMode, error) {
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		if _, rest, ok := bytes.Cut(b, []byte("\nUmask:\t")); ok && len(rest) >= 4 {
+			if m, err := strconv.ParseUint(string(rest[:4]), 8, 32); err == nil {
+				return os.FileMode(m), nil
+			}
+		}
+	}
+	return probeUmask(base, func(name string) (os.FileMode, error) {
+		var st unix.Stat_t
+		err := at(dir, func(d int) error {
+			if err := unix.Mkdirat(d, name, 0o777); err != nil {
+				return err
+			}
+			err := unix.Fstatat(d, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+			if rerr := unix.Unlinkat(d, name, unix.AT_REMOVEDIR); err == nil {
+				err = rerr
+			}
+			return err
+		})
+		return os.FileMode(st.Mode & 0o777), err
+	})
+}
+
+// pin returns a descriptor that holds the inode of w, a file named tmp in
+// dir, and is no writer: opened as a path only (O_PATH), through /proc
+// where the process has it, so that no filesystem is asked anything, else
+// by the name, checked to be the file created. While it is open, the
+// inode's number cannot pass to another file, so Close can tell the file
+// it created by its device and inode.
+func pin(w, dir *os.File, name, tmp string, created os.FileInfo) (*os.File, error) {
+	if canUnname() {
+		fd, err := sysfd(w)
+		if err != nil {
+			return nil, err
+		}
+		p, err := unix.Open(procFD(fd), unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		}
+		return os.NewFile(uintptr(p), name), nil
+	}
+	p, err := openAt(dir, name, tmp, unix.O_PATH, 0)
 	if err != nil {
-		return 0, false
+		return nil, err
 	}
-	_, rest, ok := bytes.Cut(b, []byte("\nUmask:\t"))
-	if !ok || len(rest) < 4 {
-		return 0, false
+	if fi, err := p.Stat(); err != nil || !os.SameFile(fi, created) {
+		p.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New("safeexec: the file created is gone")}
 	}
-	m, err := strconv.ParseUint(string(rest[:4]), 8, 32)
-	return os.FileMode(m), err == nil
+	return p, nil
 }
 
 // prepareLease makes the kernel signal a lease on r's file, should

@@ -89,9 +89,45 @@ func removeAt(dir *os.File, name string) error {
 // reopenRead opens an unnamed file for reading. Off Linux there are none.
 func reopenRead(f *os.File) (*os.File, error) { return nil, errors.ErrUnsupported }
 
-// readUmask returns the process's umask. Off Linux it cannot be read
-// without changing it.
-func readUmask() (os.FileMode, bool) { return 0, false }
+// readUmask returns the process's umask. Off Linux there is no file that
+// shows it: it makes a directory in dir to see what the umask takes away
+// (see probeUmask).
+func readUmask(dir *os.File, base string) (os.FileMode, error) {
+	return probeUmask(base, func(name string) (os.FileMode, error) {
+		path := filepath.Join(dir.Name(), name)
+		if err := os.Mkdir(path, 0o777); err != nil {
+			return 0, err
+		}
+		fi, err := os.Lstat(path)
+		if rerr := os.Remove(path); err == nil {
+			err = rerr
+		}
+		if err != nil {
+			return 0, err
+		}
+		return fi.Mode().Perm(), nil
+	})
+}
+
+// pin returns a descriptor that holds the inode of w, a file named tmp in
+// dir: off Linux a read-only descriptor, checked to be the file created.
+// While it is open, the inode's number cannot pass to another file, so
+// Close can tell the file it created by its device and inode. Windows
+// has no fork to guard against, and cannot rename a file held open.
+func pin(w, dir *os.File, name, tmp string, created os.FileInfo) (*os.File, error) {
+	if !canFork {
+		return nil, nil
+	}
+	p, err := openAt(dir, name, tmp, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := p.Stat(); err != nil || !os.SameFile(fi, created) {
+		p.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New("safeexec: the file created is gone")}
+	}
+	return p, nil
+}
 
 // prepareLease prepares a lease. Off Linux there are none.
 func prepareLease(r *os.File) error { return errors.ErrUnsupported }
