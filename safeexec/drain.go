@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
 	"syscall"
@@ -185,6 +186,21 @@ func (f *File) openTemp() (*os.File, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// pinByName opens tmp in dir with flag, for pin, and checks that it is the
+// file created: between the create and this open, the name may have been
+// given to another file.
+func pinByName(dir *os.File, name, tmp string, flag int, created os.FileInfo) (*os.File, error) {
+	p, err := openAt(dir, name, tmp, flag, 0)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := p.Stat(); err != nil || !os.SameFile(fi, created) {
+		p.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New("safeexec: the file created is gone")}
+	}
+	return p, nil
 }
 
 // checkTemp returns an error unless f's temporary name still holds the

@@ -240,15 +240,7 @@ func pin(w, dir *os.File, name, tmp string, created os.FileInfo) (*os.File, erro
 		}
 		return os.NewFile(uintptr(p), name), nil
 	}
-	p, err := openAt(dir, name, tmp, unix.O_PATH, 0)
-	if err != nil {
-		return nil, err
-	}
-	if fi, err := p.Stat(); err != nil || !os.SameFile(fi, created) {
-		p.Close()
-		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New("safeexec: the file created is gone")}
-	}
-	return p, nil
+	return pinByName(dir, name, tmp, unix.O_PATH, created)
 }
 
 // prepareLease makes the kernel signal a lease on r's file, should

@@ -118,15 +118,7 @@ func pin(w, dir *os.File, name, tmp string, created os.FileInfo) (*os.File, erro
 	if !canFork {
 		return nil, nil
 	}
-	p, err := openAt(dir, name, tmp, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	if fi, err := p.Stat(); err != nil || !os.SameFile(fi, created) {
-		p.Close()
-		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New("safeexec: the file created is gone")}
-	}
-	return p, nil
+	return pinByName(dir, name, tmp, os.O_RDONLY|syscall.O_NONBLOCK, created)
 }
 
 // prepareLease prepares a lease. Off Linux there are none.
