@@ -17,7 +17,9 @@
 // with [WriteExecutable] or [CreateExecutable]. The reason: a safeexec
 // Start retries ETXTBSY, but only for itself, while the writers' Close
 // returns only once nobody holds the file open for writing, so any runner
-// can start it.
+// can start it. The repository's cmd/safeexecfix makes both changes in a
+// code base, run by go fix, and reports what it leaves to the user.
+//
 // WriteExecutable is the [os.WriteFile] of executables; CreateExecutable
 // streams one, and [File.Close] installs it (the section below says where
 // Close's promise ends).
