@@ -3,8 +3,10 @@ package safeexecfix
 import (
 	"fmt"
 	"go/ast"
+	"go/parser"
 	"go/token"
 	"go/types"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
@@ -85,6 +87,7 @@ func (p *plan) decide() {
 	if len(p.execFiles) == 0 {
 		return
 	}
+	p.checkIgnored()
 	for _, f := range p.pass.Files {
 		p.checkUses(f)
 	}
@@ -95,6 +98,48 @@ func (p *plan) decide() {
 	if len(p.refusals) > 0 {
 		p.routes = nil
 	}
+}
+
+// checkIgnored refuses the move when a file of the package that build
+// constraints exclude here imports os/exec: the type checker cannot see
+// it, and the package moved here would not build where it is included.
+// A file belongs to the package when its package clause names it.
+func (p *plan) checkIgnored() {
+	at := p.firstExecImport()
+	for _, name := range p.pass.IgnoredFiles {
+		if !strings.HasSuffix(name, ".go") {
+			continue
+		}
+		src, err := p.pass.ReadFile(name)
+		if err != nil {
+			p.refuse(at, "%s, excluded by its build constraints here, could not be read (%v; %s"+
+				"the fix cannot check it)", filepath.Base(name), err, keepRecipe)
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, src, parser.ImportsOnly|parser.SkipObjectResolution)
+		if err != nil || f.Name.Name != p.pass.Pkg.Name() {
+			continue // not a file of this package (a file that does not parse does not build anywhere)
+		}
+		for _, spec := range f.Imports {
+			if importPath(spec) == "os/exec" && (spec.Name == nil || spec.Name.Name != "_") {
+				p.refuse(at, "%s, excluded by its build constraints here, uses os/exec too (the fix cannot check it, "+
+					"and the package moved here would not build where that file is included; %s"+
+					"move that file and this package by hand, together)", filepath.Base(name), keepRecipe)
+				break
+			}
+		}
+	}
+}
+
+// firstExecImport returns the first import of os/exec that the fix would
+// move, in the order of the package's files.
+func (p *plan) firstExecImport() token.Pos {
+	for _, f := range p.pass.Files {
+		if spec := p.execFiles[f]; spec != nil {
+			return spec.Pos()
+		}
+	}
+	return p.pass.Files[0].Pos()
 }
 
 // checkUses finds in f the uses of os/exec that safeexec cannot take, and

@@ -25,7 +25,8 @@ func TestMain(m *testing.M) {
 func TestAnalyzer(t *testing.T) {
 	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), safeexecfix.Analyzer,
 		"move", "named", "single", "thirdparty", "writers", "addimport", "creators",
-		"example.com/helper", "route", "starter", "api", "field", "result", "dot", "loop", "returns", "mixed", "generated")
+		"example.com/helper", "route", "starter", "api", "field", "result", "dot", "loop", "returns", "mixed", "generated",
+		"ignored")
 }
 
 // TestNames checks the names the analyzer believes safeexec has against
