@@ -224,9 +224,9 @@ func (p *plan) checkAPI() {
 	if pkg.Name() == "main" || strings.HasSuffix(pkg.Name(), "_test") {
 		return // nobody imports it
 	}
-	direct := newMentioner(false)
+	walk := newAPIWalker(pkg)
 	api := func(obj types.Object, t types.Type) {
-		if direct.mentions(t) {
+		if walk.mentions(t) {
 			p.refuse(obj.Pos(), "exported %s involves *exec.Cmd (moving the package would change the type "+
 				"that its importers see; %s"+"export a *safeexec.Cmd by hand if all importers can follow, "+
 				"or keep os/exec)", describe(obj), keepRecipe)
@@ -255,7 +255,7 @@ func (p *plan) checkAPI() {
 		switch u := named.Underlying().(type) {
 		case *types.Struct:
 			for f := range u.Fields() {
-				if f.Exported() {
+				if f.Exported() || f.Embedded() {
 					api(f, f.Type())
 				}
 			}
