@@ -221,7 +221,7 @@ func cmdMember(obj types.Object) bool {
 // whose type the fix would change for its importers.
 func (p *plan) checkAPI() {
 	pkg := p.pass.Pkg
-	if pkg.Name() == "main" || strings.HasSuffix(pkg.Name(), "_test") {
+	if pkg.Name() == "main" || p.externalTest() {
 		return // nobody imports it
 	}
 	walk := newAPIWalker(pkg)
@@ -274,6 +274,18 @@ func (p *plan) checkAPI() {
 			}
 		}
 	}
+}
+
+// externalTest reports whether every file of the package is a _test.go
+// file, as in an external test package, which only go test compiles, into
+// the test binary, and no package can import.
+func (p *plan) externalTest() bool {
+	for _, f := range p.pass.Files {
+		if !strings.HasSuffix(p.pass.Fset.File(f.Pos()).Name(), "_test.go") {
+			return false
+		}
+	}
+	return len(p.pass.Files) > 0
 }
 
 // describe names obj for a report: its kind, package and name.

@@ -26,7 +26,7 @@ func TestAnalyzer(t *testing.T) {
 	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), safeexecfix.Analyzer,
 		"move", "named", "single", "thirdparty", "writers", "addimport", "creators",
 		"example.com/helper", "route", "starter", "api", "field", "result", "dot", "loop", "returns", "mixed", "generated",
-		"ignored", "apideep")
+		"ignored", "apideep", "nametest")
 }
 
 // TestNames checks the names the analyzer believes safeexec has against
