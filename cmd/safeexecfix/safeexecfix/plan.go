@@ -14,7 +14,7 @@ import (
 
 // safeexecNames are the package-level names of os/exec that safeexec has,
 // and cmdMembers the fields and methods of exec.Cmd that safeexec.Cmd has.
-// TestNames checks both against the package.
+// TestNames checks them, and cmdExtras, against the package.
 var (
 	safeexecNames = set("Cmd", "Command", "CommandContext", "LookPath",
 		"Error", "ExitError", "ErrNotFound", "ErrDot", "ErrWaitDelay")
@@ -22,6 +22,9 @@ var (
 		"ExtraFiles", "SysProcAttr", "Process", "ProcessState", "Err", "Cancel",
 		"WaitDelay", "String", "Environ", "Run", "Start", "Wait", "Output",
 		"CombinedOutput", "StdinPipe", "StdoutPipe", "StderrPipe")
+	// cmdExtras are the methods of safeexec.Cmd that exec.Cmd lacks, which
+	// the stand-in for safeexec has too (fakeSafeexec gives their types).
+	cmdExtras = set("Configure", "SetRetryBudget")
 )
 
 func set(names ...string) map[string]bool {

@@ -2,10 +2,13 @@ package safeexecfix_test
 
 import (
 	"go/ast"
+	"go/importer"
 	"go/parser"
 	"go/token"
+	"go/types"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,7 +29,7 @@ func TestAnalyzer(t *testing.T) {
 	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), safeexecfix.Analyzer,
 		"move", "named", "single", "thirdparty", "writers", "addimport", "creators",
 		"example.com/helper", "route", "starter", "api", "field", "result", "dot", "loop", "returns", "mixed", "generated",
-		"ignored", "apideep", "nametest")
+		"ignored", "apideep", "nametest", "ambiguous")
 }
 
 // TestNames checks the names the analyzer believes safeexec has against
@@ -83,6 +86,63 @@ func TestNames(t *testing.T) {
 	for _, name := range safeexecfix.CmdMembers() {
 		if !members[name] {
 			t.Errorf("the analyzer takes exec.Cmd.%s to be in safeexec.Cmd, which has no such field or method", name)
+		}
+	}
+	checkStandIn(t, ct, pt)
+}
+
+// checkStandIn checks that the stand-in for safeexec that the type check
+// uses has every exported field and method of safeexec.Cmd, with the same
+// types, so that a selector or an interface meets the same Cmd.
+func checkStandIn(t *testing.T, ct, pt reflect.Type) {
+	execPkg, err := importer.Default().Import("os/exec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := safeexecfix.StandIn(execPkg).Scope().Lookup("Cmd").Type()
+	str := func(t types.Type) string {
+		// reflect spells byte as uint8.
+		return strings.ReplaceAll(types.TypeString(t, (*types.Package).Name), "byte", "uint8")
+	}
+	for i := range ct.NumField() {
+		f := ct.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		obj, _, _ := types.LookupFieldOrMethod(cmd, true, nil, f.Name)
+		v, ok := obj.(*types.Var)
+		if !ok {
+			t.Errorf("the stand-in safeexec.Cmd lacks field %s", f.Name)
+		} else if got := str(v.Type()); got != f.Type.String() {
+			t.Errorf("the stand-in safeexec.Cmd.%s has type %s, safeexec's %s", f.Name, got, f.Type)
+		}
+	}
+	for i := range pt.NumMethod() {
+		m := pt.Method(i)
+		obj, _, _ := types.LookupFieldOrMethod(cmd, true, nil, m.Name)
+		fn, ok := obj.(*types.Func)
+		if !ok {
+			t.Errorf("the stand-in safeexec.Cmd lacks method %s", m.Name)
+			continue
+		}
+		sig := fn.Signature()
+		var want, got []string
+		for j := 1; j < m.Type.NumIn(); j++ { // after the receiver
+			want = append(want, m.Type.In(j).String())
+		}
+		want = append(want, "->")
+		for j := range m.Type.NumOut() {
+			want = append(want, m.Type.Out(j).String())
+		}
+		for v := range sig.Params().Variables() {
+			got = append(got, str(v.Type()))
+		}
+		got = append(got, "->")
+		for v := range sig.Results().Variables() {
+			got = append(got, str(v.Type()))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("the stand-in safeexec.Cmd.%s has signature %v, safeexec's %v", m.Name, got, want)
 		}
 	}
 }
