@@ -29,7 +29,8 @@ func TestAnalyzer(t *testing.T) {
 	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), safeexecfix.Analyzer,
 		"move", "named", "single", "thirdparty", "writers", "addimport", "creators",
 		"example.com/helper", "route", "starter", "api", "field", "result", "dot", "loop", "returns", "mixed", "generated",
-		"ignored", "apideep", "nametest", "ambiguous")
+		"ignored", "apideep", "nametest", "ambiguous",
+		"example.com/conflib")
 }
 
 // TestNames checks the names the analyzer believes safeexec has against
