@@ -91,6 +91,13 @@ func (p *plan) reportWriters(f *ast.File, moved *importChange) {
 			}
 			d.Message = fmt.Sprintf("os.WriteFile writes an executable (%s; write it with %s.WriteExecutable, "+
 				"which replaces the file: see the fixer's doc)", busy, name)
+			if p.inRoute(f, w.call) {
+				// The route's edit rewrites the whole statement.
+				d.Message = fmt.Sprintf("os.WriteFile writes an executable (%s; write it with %s.WriteExecutable, "+
+					"which replaces the file: see the fixer's doc; no fix here: the call is inside a statement "+
+					"that goes through Cmd.Configure, run the fix again once it does)", busy, name)
+				break
+			}
 			if change == nil && moved == nil && p.safeexecImported(f) == "" {
 				if added == nil {
 					added = &importChange{file: f}
@@ -120,6 +127,17 @@ func (p *plan) reportWriters(f *ast.File, moved *importChange) {
 		}
 		p.pass.Report(d)
 	}
+}
+
+// inRoute reports whether call lies in a statement of f that the fix
+// routes through Configure.
+func (p *plan) inRoute(f *ast.File, call *ast.CallExpr) bool {
+	for _, r := range p.routes[f] {
+		if r.stmt.Pos() <= call.Pos() && call.End() <= r.stmt.End() {
+			return true
+		}
+	}
+	return false
 }
 
 // safeexecName returns the name safeexec has, or will have, in f, and the

@@ -30,7 +30,7 @@ func TestAnalyzer(t *testing.T) {
 		"move", "named", "single", "thirdparty", "writers", "addimport", "creators",
 		"example.com/helper", "route", "starter", "api", "field", "result", "dot", "loop", "returns", "mixed", "generated",
 		"ignored", "apideep", "nametest", "ambiguous",
-		"example.com/conflib")
+		"example.com/conflib", "routewf")
 }
 
 // TestNames checks the names the analyzer believes safeexec has against

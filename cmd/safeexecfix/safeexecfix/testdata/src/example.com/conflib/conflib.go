@@ -19,3 +19,10 @@ func DeferOn(c *exec.Cmd) { defer apply(c) } // want `exported function conflib.
 func Plain(c *exec.Cmd) { apply((c)) } // want `exported function conflib.Plain involves` Plain:"configures"
 
 func apply(c *exec.Cmd) { (c).Dir = "/" } // want apply:"configures"
+
+// Apply sets the directory if err is nil.
+func Apply(c *exec.Cmd, err error) { // want `exported function conflib.Apply involves` Apply:"configures"
+	if err == nil {
+		c.Dir = "/"
+	}
+}
