@@ -30,7 +30,7 @@ func TestAnalyzer(t *testing.T) {
 		"move", "named", "single", "thirdparty", "writers", "addimport", "creators",
 		"example.com/helper", "route", "starter", "api", "field", "result", "dot", "loop", "returns", "mixed", "generated",
 		"ignored", "apideep", "nametest", "ambiguous",
-		"example.com/conflib", "routewf")
+		"example.com/conflib", "routewf", "funclit")
 }
 
 // TestNames checks the names the analyzer believes safeexec has against
