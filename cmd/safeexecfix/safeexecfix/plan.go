@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -44,6 +45,7 @@ type plan struct {
 	routes    map[*ast.File][]*route
 	notRouted []notRouted
 	deep      *mentioner
+	cgo       bool // the package has cgo files, which the fix does not edit
 }
 
 // A refusal is a site that keeps the package on os/exec.
@@ -58,7 +60,44 @@ func newPlan(pass *analysis.Pass) *plan {
 		execFiles: make(map[*ast.File]*ast.ImportSpec),
 		routes:    make(map[*ast.File][]*route),
 		deep:      newMentioner(true),
+		cgo:       usesCgo(pass),
 	}
+}
+
+// usesCgo reports whether the package has a file that imports "C": one
+// of its files, or the file that cgo translated into one of them, which
+// a line directive at its package clause names.
+func usesCgo(pass *analysis.Pass) bool {
+	for _, f := range pass.Files {
+		if importsC(f) {
+			return true
+		}
+		orig := pass.Fset.Position(f.Package).Filename
+		if orig == pass.Fset.File(f.Package).Name() || !strings.HasSuffix(orig, ".go") {
+			continue
+		}
+		src, err := pass.ReadFile(orig)
+		if err != nil {
+			src, err = os.ReadFile(orig)
+		}
+		if err != nil {
+			continue
+		}
+		if of, err := parser.ParseFile(token.NewFileSet(), orig, src, parser.ImportsOnly|parser.SkipObjectResolution); err == nil && importsC(of) {
+			return true
+		}
+	}
+	return false
+}
+
+// importsC reports whether f imports "C".
+func importsC(f *ast.File) bool {
+	for _, spec := range f.Imports {
+		if importPath(spec) == "C" {
+			return true
+		}
+	}
+	return false
 }
 
 const keepRecipe = "the package keeps os/exec; "
@@ -88,6 +127,12 @@ func (p *plan) decide() {
 		}
 	}
 	if len(p.execFiles) == 0 {
+		return
+	}
+	if p.cgo {
+		p.refusals = nil
+		p.refuse(p.firstExecImport(), "the fix does not edit cgo packages (cgo rewrites their files before the analysis "+
+			"sees them, so edits would land in the wrong place; %s"+"move it to safeexec by hand)", keepRecipe)
 		return
 	}
 	p.checkIgnored()

@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"strings"
 
 	"golang.org/x/tools/go/analysis"
 )
@@ -124,6 +125,11 @@ func (p *plan) reportWriters(f *ast.File, moved *importChange) {
 			d.Message = fmt.Sprintf("%s makes a file created in this function executable (%s while it is open; "+
 				"create it with f, err := %s.CreateExecutable(name, %#o), write to f and Close it before running it)",
 				map[string]string{"Chmod": "os.Chmod", "File.Chmod": "File.Chmod"}[w.fn], busy, name, w.perm)
+		}
+		if p.cgo {
+			d.SuggestedFixes = nil
+			d.Message = strings.TrimSuffix(d.Message, ")") + "; the fix does not edit cgo packages, " +
+				"whose files cgo rewrites before the analysis sees them: edit it by hand)"
 		}
 		p.pass.Report(d)
 	}

@@ -2,12 +2,16 @@ package safeexecfix_test
 
 import (
 	"go/ast"
+	"go/build"
 	"go/importer"
 	"go/parser"
 	"go/token"
 	"go/types"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -31,6 +35,24 @@ func TestAnalyzer(t *testing.T) {
 		"example.com/helper", "route", "starter", "api", "field", "result", "dot", "loop", "returns", "mixed", "generated",
 		"ignored", "apideep", "nametest", "ambiguous",
 		"example.com/conflib", "routewf", "funclit")
+}
+
+// TestAnalyzerCgo runs the cases of cgo packages, where cgo can run.
+func TestAnalyzerCgo(t *testing.T) {
+	if !build.Default.CgoEnabled {
+		t.Skip("cgo is disabled")
+	}
+	cc := os.Getenv("CC")
+	if cc == "" {
+		cc = "gcc"
+		if runtime.GOOS == "darwin" || runtime.GOOS == "freebsd" || runtime.GOOS == "openbsd" {
+			cc = "clang"
+		}
+	}
+	if _, err := exec.LookPath(strings.Fields(cc + " x")[0]); err != nil {
+		t.Skipf("no C compiler for cgo: %v", err)
+	}
+	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), safeexecfix.Analyzer, "cgoexec", "cgowrite")
 }
 
 // TestNames checks the names the analyzer believes safeexec has against
