@@ -140,6 +140,7 @@ func (p *plan) decide() {
 		p.checkUses(f)
 	}
 	p.checkAPI()
+	p.checkImportEdits()
 	if len(p.refusals) == 0 {
 		p.typecheck()
 	}
@@ -188,6 +189,22 @@ func (p *plan) firstExecImport() token.Pos {
 		}
 	}
 	return p.pass.Files[0].Pos()
+}
+
+// checkImportEdits refuses the move when the import declaration of a
+// file cannot be rewritten: a file left on os/exec would not build with
+// the others moved.
+func (p *plan) checkImportEdits() {
+	for _, f := range p.pass.Files {
+		spec := p.execFiles[f]
+		if spec == nil {
+			continue
+		}
+		c := &importChange{file: f, old: spec, keep: len(p.routes[f]) > 0, name: "exec"}
+		if _, err := c.edit(p.pass); err != nil {
+			p.refuse(spec.Pos(), "the fix cannot move this import of os/exec: %v (%s"+"the files of a package move together)", err, keepRecipe)
+		}
+	}
 }
 
 // checkUses finds in f the uses of os/exec that safeexec cannot take, and

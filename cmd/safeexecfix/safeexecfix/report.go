@@ -46,6 +46,8 @@ func (p *plan) reportMove(c *importChange) {
 	}
 	if e, err := c.edit(p.pass); err == nil {
 		d.SuggestedFixes = []analysis.SuggestedFix{{Message: "import safeexec instead of os/exec", TextEdits: []analysis.TextEdit{e}}}
+	} else {
+		d.Message = noFix(d.Message, err)
 	}
 	p.pass.Report(d)
 }
@@ -60,6 +62,9 @@ func (p *plan) reportRoute(c *importChange, r *route) {
 			"call it through %s.Configure(func(%s *%s.Cmd) {...}))", types.ExprString(r.call.Fun), r.v.Name(), r.param, osexecName),
 	}
 	ie, err2 := c.edit(p.pass)
+	if err2 != nil {
+		d.Message = noFix(d.Message, err2)
+	}
 	if err == nil && err2 == nil {
 		off := func(pos token.Pos) int { return tf.Offset(pos) }
 		stmt := string(src[off(r.stmt.Pos()):off(r.arg.Pos())]) + r.param + string(src[off(r.arg.End()):off(r.stmt.End())])
@@ -70,6 +75,11 @@ func (p *plan) reportRoute(c *importChange, r *route) {
 		}}
 	}
 	p.pass.Report(d)
+}
+
+// noFix adds to msg, which ends in a parenthesis, why no fix is offered.
+func noFix(msg string, why error) string {
+	return strings.TrimSuffix(msg, ")") + "; no fix is offered: " + why.Error() + ")"
 }
 
 // reportWriters reports the executables that f writes, and rewrites its
@@ -110,6 +120,7 @@ func (p *plan) reportWriters(f *ast.File, moved *importChange) {
 				if change != nil {
 					e, err := change.edit(p.pass)
 					if err != nil {
+						d.Message = noFix(d.Message, err)
 						break
 					}
 					edits = append(edits, e)

@@ -34,7 +34,7 @@ func TestAnalyzer(t *testing.T) {
 		"move", "named", "single", "thirdparty", "writers", "addimport", "creators",
 		"example.com/helper", "route", "starter", "api", "field", "result", "dot", "loop", "returns", "mixed", "generated",
 		"ignored", "apideep", "nametest", "ambiguous",
-		"example.com/conflib", "routewf", "funclit", "skiptest")
+		"example.com/conflib", "routewf", "funclit", "skiptest", "oneline")
 }
 
 // TestAnalyzerCgo runs the cases of cgo packages, where cgo can run.
