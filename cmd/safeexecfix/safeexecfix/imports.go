@@ -53,7 +53,7 @@ func (c *importChange) edit(pass *analysis.Pass) (analysis.TextEdit, error) {
 		for _, s := range decl.Specs {
 			if s != c.old && tf.Line(s.Pos()) <= tf.Line(c.old.End()) && tf.Line(c.old.Pos()) <= tf.Line(s.End()) {
 				return analysis.TextEdit{}, fmt.Errorf("the import of os/exec shares its line with another import, " +
-					"which the fix does not rewrite: put it on a line of its own (gofmt does not split the line) and run the fix again")
+					"which the fix does not rewrite: run gofmt, which splits the line, and the fix again")
 			}
 		}
 	}

@@ -34,7 +34,29 @@ func TestAnalyzer(t *testing.T) {
 		"move", "named", "single", "thirdparty", "writers", "addimport", "creators",
 		"example.com/helper", "route", "starter", "api", "field", "result", "dot", "loop", "returns", "mixed", "generated",
 		"ignored", "apideep", "nametest", "ambiguous",
-		"example.com/conflib", "routewf", "funclit", "skiptest", "oneline")
+		"example.com/conflib", "routewf", "funclit", "skiptest")
+}
+
+// TestOneLineImport runs the case of an import declaration on one line,
+// which gofmt splits, so that it cannot live in testdata, which the
+// repository keeps gofmt-clean.
+func TestOneLineImport(t *testing.T) {
+	dir := t.TempDir()
+	pkg := filepath.Join(dir, "src", "oneline")
+	if err := os.MkdirAll(pkg, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := "package oneline\n\n" +
+		"import (\"fmt\"; \"os/exec\") // want `the fix cannot move this import of os/exec: " +
+		"the import of os/exec shares its line with another import, which the fix does not rewrite: run gofmt`\n\n" +
+		"// F runs true.\nfunc F() { fmt.Println(exec.Command(\"true\").Run()) }\n"
+	if err := os.WriteFile(filepath.Join(pkg, "o.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pkg, "o.go.golden"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	analysistest.RunWithSuggestedFixes(t, dir, safeexecfix.Analyzer, "oneline")
 }
 
 // TestAnalyzerCgo runs the cases of cgo packages, where cgo can run.
