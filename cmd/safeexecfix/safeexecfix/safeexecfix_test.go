@@ -133,6 +133,17 @@ func TestNames(t *testing.T) {
 			t.Errorf("the analyzer takes exec.Cmd.%s to be in safeexec.Cmd, which has no such field or method", name)
 		}
 	}
+	known := slices.Concat(safeexecfix.CmdMembers(), safeexecfix.CmdExtras())
+	for name := range members {
+		if token.IsExported(name) && !slices.Contains(known, name) {
+			t.Errorf("safeexec.Cmd has %s, which the analyzer does not know", name)
+		}
+	}
+	for _, name := range safeexecfix.CmdExtras() {
+		if !members[name] {
+			t.Errorf("the analyzer takes safeexec.Cmd to have %s, which it does not", name)
+		}
+	}
 	checkStandIn(t, ct, pt)
 }
 
