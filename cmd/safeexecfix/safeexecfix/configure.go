@@ -143,8 +143,17 @@ func configuringUse(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.
 		if sel == nil || sel.Kind() != types.FieldVal {
 			return false
 		}
-		if i > 0 {
-			if u, isUnary := stack[i-1].(*ast.UnaryExpr); isUnary && u.Op == token.AND {
+		// &c.Dir, &(c.Dir), &((c).Dir): the address of a field outlives
+		// the call.
+		j := i - 1
+		for j >= 0 {
+			if _, paren := stack[j].(*ast.ParenExpr); !paren {
+				break
+			}
+			j--
+		}
+		if j >= 0 {
+			if u, isUnary := stack[j].(*ast.UnaryExpr); isUnary && u.Op == token.AND {
 				return false
 			}
 		}
@@ -166,6 +175,12 @@ func configuringUse(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.
 		fn, isFunc := info.Uses[cid].(*types.Func)
 		if !isFunc {
 			return false
+		}
+		if i > 0 {
+			switch stack[i-1].(type) {
+			case *ast.GoStmt, *ast.DeferStmt:
+				return false // the call runs later, perhaps after Configure
+			}
 		}
 		for ai, a := range parent.Args {
 			if ast.Unparen(a) == id {

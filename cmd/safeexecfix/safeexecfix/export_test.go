@@ -1,6 +1,7 @@
 package safeexecfix
 
 import (
+	"go/types"
 	"maps"
 	"slices"
 )
@@ -9,3 +10,9 @@ import (
 // believes safeexec and safeexec.Cmd have.
 func SafeexecNames() []string { return slices.Sorted(maps.Keys(safeexecNames)) }
 func CmdMembers() []string    { return slices.Sorted(maps.Keys(cmdMembers)) }
+
+// CmdExtras returns, sorted, the methods of safeexec.Cmd that exec.Cmd lacks.
+func CmdExtras() []string { return slices.Sorted(maps.Keys(cmdExtras)) }
+
+// StandIn returns the stand-in for safeexec built from execPkg.
+func StandIn(execPkg *types.Package) *types.Package { return fakeSafeexec(execPkg) }

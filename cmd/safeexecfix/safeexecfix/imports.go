@@ -49,6 +49,14 @@ func (c *importChange) edit(pass *analysis.Pass) (analysis.TextEdit, error) {
 		c.cached = &e
 		return e, nil
 	}
+	if c.old != nil && decl.Lparen.IsValid() {
+		for _, s := range decl.Specs {
+			if s != c.old && tf.Line(s.Pos()) <= tf.Line(c.old.End()) && tf.Line(c.old.Pos()) <= tf.Line(s.End()) {
+				return analysis.TextEdit{}, fmt.Errorf("the import of os/exec shares its line with another import, " +
+					"which the fix does not rewrite: run gofmt, which splits the line, and the fix again")
+			}
+		}
+	}
 	start, end := tf.Offset(decl.Pos()), tf.Offset(decl.End())
 	text := string(src[start:end])
 	at := func(pos token.Pos) int { return tf.Offset(pos) - start }

@@ -3,8 +3,11 @@ package safeexecfix
 import (
 	"fmt"
 	"go/ast"
+	"go/parser"
 	"go/token"
 	"go/types"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
@@ -12,7 +15,7 @@ import (
 
 // safeexecNames are the package-level names of os/exec that safeexec has,
 // and cmdMembers the fields and methods of exec.Cmd that safeexec.Cmd has.
-// TestNames checks both against the package.
+// TestNames checks them, and cmdExtras, against the package.
 var (
 	safeexecNames = set("Cmd", "Command", "CommandContext", "LookPath",
 		"Error", "ExitError", "ErrNotFound", "ErrDot", "ErrWaitDelay")
@@ -20,6 +23,9 @@ var (
 		"ExtraFiles", "SysProcAttr", "Process", "ProcessState", "Err", "Cancel",
 		"WaitDelay", "String", "Environ", "Run", "Start", "Wait", "Output",
 		"CombinedOutput", "StdinPipe", "StdoutPipe", "StderrPipe")
+	// cmdExtras are the methods of safeexec.Cmd that exec.Cmd lacks, which
+	// the stand-in for safeexec has too (fakeSafeexec gives their types).
+	cmdExtras = set("Configure", "SetRetryBudget")
 )
 
 func set(names ...string) map[string]bool {
@@ -39,6 +45,7 @@ type plan struct {
 	routes    map[*ast.File][]*route
 	notRouted []notRouted
 	deep      *mentioner
+	cgo       bool // the package has cgo files, which the fix does not edit
 }
 
 // A refusal is a site that keeps the package on os/exec.
@@ -53,7 +60,44 @@ func newPlan(pass *analysis.Pass) *plan {
 		execFiles: make(map[*ast.File]*ast.ImportSpec),
 		routes:    make(map[*ast.File][]*route),
 		deep:      newMentioner(true),
+		cgo:       usesCgo(pass),
 	}
+}
+
+// usesCgo reports whether the package has a file that imports "C": one
+// of its files, or the file that cgo translated into one of them, which
+// a line directive at its package clause names.
+func usesCgo(pass *analysis.Pass) bool {
+	for _, f := range pass.Files {
+		if importsC(f) {
+			return true
+		}
+		orig := pass.Fset.Position(f.Package).Filename
+		if orig == pass.Fset.File(f.Package).Name() || !strings.HasSuffix(orig, ".go") {
+			continue
+		}
+		src, err := pass.ReadFile(orig)
+		if err != nil {
+			src, err = os.ReadFile(orig)
+		}
+		if err != nil {
+			continue
+		}
+		if of, err := parser.ParseFile(token.NewFileSet(), orig, src, parser.ImportsOnly|parser.SkipObjectResolution); err == nil && importsC(of) {
+			return true
+		}
+	}
+	return false
+}
+
+// importsC reports whether f imports "C".
+func importsC(f *ast.File) bool {
+	for _, spec := range f.Imports {
+		if importPath(spec) == "C" {
+			return true
+		}
+	}
+	return false
 }
 
 const keepRecipe = "the package keeps os/exec; "
@@ -85,15 +129,81 @@ func (p *plan) decide() {
 	if len(p.execFiles) == 0 {
 		return
 	}
+	if p.cgo {
+		p.refusals = nil
+		p.refuse(p.firstExecImport(), "the fix does not edit cgo packages (cgo rewrites their files before the analysis "+
+			"sees them, so edits would land in the wrong place; %s"+"move it to safeexec by hand)", keepRecipe)
+		return
+	}
+	p.checkIgnored()
 	for _, f := range p.pass.Files {
 		p.checkUses(f)
 	}
 	p.checkAPI()
+	p.checkImportEdits()
 	if len(p.refusals) == 0 {
 		p.typecheck()
 	}
 	if len(p.refusals) > 0 {
 		p.routes = nil
+	}
+}
+
+// checkIgnored refuses the move when a file of the package that build
+// constraints exclude here imports os/exec: the type checker cannot see
+// it, and the package moved here would not build where it is included.
+// A file belongs to the package when its package clause names it.
+func (p *plan) checkIgnored() {
+	at := p.firstExecImport()
+	for _, name := range p.pass.IgnoredFiles {
+		if !strings.HasSuffix(name, ".go") {
+			continue
+		}
+		src, err := p.pass.ReadFile(name)
+		if err != nil {
+			p.refuse(at, "%s, excluded by its build constraints here, could not be read (%v; %s"+
+				"the fix cannot check it)", filepath.Base(name), err, keepRecipe)
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, src, parser.ImportsOnly|parser.SkipObjectResolution)
+		if err != nil || f.Name.Name != p.pass.Pkg.Name() {
+			continue // not a file of this package (a file that does not parse does not build anywhere)
+		}
+		for _, spec := range f.Imports {
+			if importPath(spec) == "os/exec" && (spec.Name == nil || spec.Name.Name != "_") {
+				p.refuse(at, "%s, excluded by its build constraints here, uses os/exec too (the fix cannot check it, "+
+					"and the package moved here would not build where that file is included; %s"+
+					"move that file and this package by hand, together)", filepath.Base(name), keepRecipe)
+				break
+			}
+		}
+	}
+}
+
+// firstExecImport returns the first import of os/exec that the fix would
+// move, in the order of the package's files.
+func (p *plan) firstExecImport() token.Pos {
+	for _, f := range p.pass.Files {
+		if spec := p.execFiles[f]; spec != nil {
+			return spec.Pos()
+		}
+	}
+	return p.pass.Files[0].Pos()
+}
+
+// checkImportEdits refuses the move when the import declaration of a
+// file cannot be rewritten: a file left on os/exec would not build with
+// the others moved.
+func (p *plan) checkImportEdits() {
+	for _, f := range p.pass.Files {
+		spec := p.execFiles[f]
+		if spec == nil {
+			continue
+		}
+		c := &importChange{file: f, old: spec, keep: len(p.routes[f]) > 0, name: "exec"}
+		if _, err := c.edit(p.pass); err != nil {
+			p.refuse(spec.Pos(), "the fix cannot move this import of os/exec: %v (%s"+"the files of a package move together)", err, keepRecipe)
+		}
 	}
 }
 
@@ -176,12 +286,12 @@ func cmdMember(obj types.Object) bool {
 // whose type the fix would change for its importers.
 func (p *plan) checkAPI() {
 	pkg := p.pass.Pkg
-	if pkg.Name() == "main" || strings.HasSuffix(pkg.Name(), "_test") {
+	if pkg.Name() == "main" || p.externalTest() {
 		return // nobody imports it
 	}
-	direct := newMentioner(false)
+	walk := newAPIWalker(pkg)
 	api := func(obj types.Object, t types.Type) {
-		if direct.mentions(t) {
+		if walk.mentions(t) {
 			p.refuse(obj.Pos(), "exported %s involves *exec.Cmd (moving the package would change the type "+
 				"that its importers see; %s"+"export a *safeexec.Cmd by hand if all importers can follow, "+
 				"or keep os/exec)", describe(obj), keepRecipe)
@@ -210,7 +320,7 @@ func (p *plan) checkAPI() {
 		switch u := named.Underlying().(type) {
 		case *types.Struct:
 			for f := range u.Fields() {
-				if f.Exported() {
+				if f.Exported() || f.Embedded() {
 					api(f, f.Type())
 				}
 			}
@@ -229,6 +339,18 @@ func (p *plan) checkAPI() {
 			}
 		}
 	}
+}
+
+// externalTest reports whether every file of the package is a _test.go
+// file, as in an external test package, which only go test compiles, into
+// the test binary, and no package can import.
+func (p *plan) externalTest() bool {
+	for _, f := range p.pass.Files {
+		if !strings.HasSuffix(p.pass.Fset.File(f.Pos()).Name(), "_test.go") {
+			return false
+		}
+	}
+	return len(p.pass.Files) > 0
 }
 
 // describe names obj for a report: its kind, package and name.

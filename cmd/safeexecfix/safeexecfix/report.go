@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"strings"
 
 	"golang.org/x/tools/go/analysis"
 )
@@ -45,6 +46,8 @@ func (p *plan) reportMove(c *importChange) {
 	}
 	if e, err := c.edit(p.pass); err == nil {
 		d.SuggestedFixes = []analysis.SuggestedFix{{Message: "import safeexec instead of os/exec", TextEdits: []analysis.TextEdit{e}}}
+	} else {
+		d.Message = noFix(d.Message, err)
 	}
 	p.pass.Report(d)
 }
@@ -59,6 +62,9 @@ func (p *plan) reportRoute(c *importChange, r *route) {
 			"call it through %s.Configure(func(%s *%s.Cmd) {...}))", types.ExprString(r.call.Fun), r.v.Name(), r.param, osexecName),
 	}
 	ie, err2 := c.edit(p.pass)
+	if err2 != nil {
+		d.Message = noFix(d.Message, err2)
+	}
 	if err == nil && err2 == nil {
 		off := func(pos token.Pos) int { return tf.Offset(pos) }
 		stmt := string(src[off(r.stmt.Pos()):off(r.arg.Pos())]) + r.param + string(src[off(r.arg.End()):off(r.stmt.End())])
@@ -69,6 +75,11 @@ func (p *plan) reportRoute(c *importChange, r *route) {
 		}}
 	}
 	p.pass.Report(d)
+}
+
+// noFix adds to msg, which ends in a parenthesis, why no fix is offered.
+func noFix(msg string, why error) string {
+	return strings.TrimSuffix(msg, ")") + "; no fix is offered: " + why.Error() + ")"
 }
 
 // reportWriters reports the executables that f writes, and rewrites its
@@ -91,6 +102,13 @@ func (p *plan) reportWriters(f *ast.File, moved *importChange) {
 			}
 			d.Message = fmt.Sprintf("os.WriteFile writes an executable (%s; write it with %s.WriteExecutable, "+
 				"which replaces the file: see the fixer's doc)", busy, name)
+			if p.inRoute(f, w.call) {
+				// The route's edit rewrites the whole statement.
+				d.Message = fmt.Sprintf("os.WriteFile writes an executable (%s; write it with %s.WriteExecutable, "+
+					"which replaces the file: see the fixer's doc; no fix here: the call is inside a statement "+
+					"that goes through Cmd.Configure, run the fix again once it does)", busy, name)
+				break
+			}
 			if change == nil && moved == nil && p.safeexecImported(f) == "" {
 				if added == nil {
 					added = &importChange{file: f}
@@ -102,6 +120,7 @@ func (p *plan) reportWriters(f *ast.File, moved *importChange) {
 				if change != nil {
 					e, err := change.edit(p.pass)
 					if err != nil {
+						d.Message = noFix(d.Message, err)
 						break
 					}
 					edits = append(edits, e)
@@ -118,8 +137,24 @@ func (p *plan) reportWriters(f *ast.File, moved *importChange) {
 				"create it with f, err := %s.CreateExecutable(name, %#o), write to f and Close it before running it)",
 				map[string]string{"Chmod": "os.Chmod", "File.Chmod": "File.Chmod"}[w.fn], busy, name, w.perm)
 		}
+		if p.cgo {
+			d.SuggestedFixes = nil
+			d.Message = strings.TrimSuffix(d.Message, ")") + "; the fix does not edit cgo packages, " +
+				"whose files cgo rewrites before the analysis sees them: edit it by hand)"
+		}
 		p.pass.Report(d)
 	}
+}
+
+// inRoute reports whether call lies in a statement of f that the fix
+// routes through Configure.
+func (p *plan) inRoute(f *ast.File, call *ast.CallExpr) bool {
+	for _, r := range p.routes[f] {
+		if r.stmt.Pos() <= call.Pos() && call.End() <= r.stmt.End() {
+			return true
+		}
+	}
+	return false
 }
 
 // safeexecName returns the name safeexec has, or will have, in f, and the

@@ -101,8 +101,15 @@ func testedElsewhere(pass *analysis.Pass) bool {
 		}
 		dir = filepath.Dir(name)
 	}
+	ignored := make(map[string]bool)
+	for _, name := range pass.IgnoredFiles {
+		ignored[filepath.Clean(name)] = true
+	}
 	tests, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
 	for _, t := range tests {
+		if ignored[filepath.Clean(t)] {
+			continue // excluded by build constraints: no test variant has it
+		}
 		src, err := os.ReadFile(t)
 		if err != nil {
 			continue

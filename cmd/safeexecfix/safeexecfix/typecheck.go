@@ -154,6 +154,30 @@ func (p *plan) importOf(path string) *types.Package {
 	return nil
 }
 
+// An extraMethod is a method of safeexec.Cmd that exec.Cmd lacks; none
+// has results.
+type extraMethod struct {
+	name   string
+	params *types.Tuple
+}
+
+// extraMethods returns the methods in cmdExtras, with their parameters:
+// Configure(f func(*exec.Cmd)) and SetRetryBudget(d time.Duration), whose
+// time.Duration is the type of exec.Cmd's WaitDelay.
+func extraMethods(pkg *types.Package, execCmd *types.Named) []extraMethod {
+	param := func(name string, t types.Type) *types.Tuple {
+		return types.NewTuple(types.NewVar(token.NoPos, pkg, name, t))
+	}
+	lend := types.NewSignatureType(nil, nil, nil, param("", types.NewPointer(execCmd)), nil, false)
+	ms := []extraMethod{{"Configure", param("f", lend)}}
+	for f := range execCmd.Underlying().(*types.Struct).Fields() {
+		if f.Name() == "WaitDelay" {
+			ms = append(ms, extraMethod{"SetRetryBudget", param("d", f.Type())})
+		}
+	}
+	return ms
+}
+
 type importerFunc func(path string) (*types.Package, error)
 
 func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
@@ -184,9 +208,9 @@ func fakeSafeexec(execPkg *types.Package) *types.Package {
 				types.NewSignatureType(recv, nil, nil, sig.Params(), sig.Results(), sig.Variadic())))
 		}
 	}
-	configure := types.NewTuple(types.NewVar(token.NoPos, pkg, "f",
-		types.NewSignatureType(nil, nil, nil, types.NewTuple(types.NewVar(token.NoPos, pkg, "", types.NewPointer(execCmd))), nil, false)))
-	cmd.AddMethod(types.NewFunc(token.NoPos, pkg, "Configure", types.NewSignatureType(recv, nil, nil, configure, nil, false)))
+	for _, m := range extraMethods(pkg, execCmd) {
+		cmd.AddMethod(types.NewFunc(token.NoPos, pkg, m.name, types.NewSignatureType(recv, nil, nil, m.params, nil, false)))
+	}
 
 	result := types.NewTuple(types.NewVar(token.NoPos, pkg, "", types.NewPointer(cmd)))
 	for name := range safeexecNames {

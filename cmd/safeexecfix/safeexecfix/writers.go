@@ -36,7 +36,7 @@ func findWriters(info *types.Info, f *ast.File) []writer {
 			if body != nil {
 				ws = append(ws, writersIn(info, body)...)
 			}
-			return false
+			return true // on to the function literals inside
 		})
 	}
 	return ws

@@ -1,0 +1,5 @@
+//go:build !windows
+
+package ignored
+
+func hideWindow(cmd any) {}

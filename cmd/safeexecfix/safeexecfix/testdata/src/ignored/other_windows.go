@@ -1,0 +1,5 @@
+package other
+
+import "os/exec"
+
+func unrelated() { _ = exec.Command }
