@@ -406,10 +406,14 @@ func (f *File) drainPipe(ctx context.Context, deadline time.Time) (waited bool, 
 	if err := f.pr.SetReadDeadline(deadline); err != nil {
 		return false, err // as on Windows, which does not fork
 	}
-	stop := context.AfterFunc(ctx, func() { f.pr.SetReadDeadline(time.Now()) })
+	// The function may still run after drainPipe returns (stop does not
+	// wait for it), while Close releases f: it uses its own copy of the
+	// pipe, on which a deadline set after the close does nothing.
+	pr := f.pr
+	stop := context.AfterFunc(ctx, func() { pr.SetReadDeadline(time.Now()) })
 	defer stop()
 	var b [1]byte
-	_, err = f.pr.Read(b[:])
+	_, err = pr.Read(b[:])
 	switch {
 	case err == io.EOF:
 		return true, nil
