@@ -177,8 +177,8 @@ func (f *File) openTemp() (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	fi, err := r.Stat()
-	if err == nil && (!fi.Mode().IsRegular() || !os.SameFile(fi, f.created)) {
+	ok, err := isFileOpen(r, f.created)
+	if err == nil && !ok {
 		err = f.replaced()
 	}
 	if err != nil {
@@ -196,7 +196,7 @@ func pinByName(dir *os.File, name, tmp string, flag int, created os.FileInfo) (*
 	if err != nil {
 		return nil, err
 	}
-	if fi, err := p.Stat(); err != nil || !os.SameFile(fi, created) {
+	if ok, err := isFileOpen(p, created); err != nil || !ok {
 		p.Close()
 		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New("safeexec: the file created is gone")}
 	}
@@ -333,19 +333,16 @@ func (f *File) testFlock() (bool, error) {
 			return false, err
 		}
 	}
-	return flockTrusted(f.f, f.r), nil
+	return flockTrusted(f.r), nil
 }
 
-// flockTrusted reports whether the flock drain works for w's file: once
-// w holds an exclusive flock, a shared one on r, another open file
+// flockTrusted reports whether the flock drain works for the file of w,
+// which holds an exclusive flock: a shared one on r, another open file
 // description of the same file, must be refused. Where flock is emulated
 // by POSIX record locks (NFS without local_lock=flock, some FUSE and SMB
 // setups), one process's locks never conflict, and the drain would return
 // at once whatever the children hold.
-func flockTrusted(w, r *os.File) bool {
-	if lockExclusive(w) != nil {
-		return false
-	}
+func flockTrusted(r *os.File) bool {
 	ok, err := tryLockShared(r)
 	return err == nil && !ok
 }

@@ -151,6 +151,17 @@ func TestFilesystems(t *testing.T) {
 // mount's root; the test's cleanup unmounts it and waits for the daemon.
 // It skips the test, with the reason, where it cannot.
 func mountSlowFUSE(t *testing.T, daemon string, delay time.Duration) string {
+	inject := fmt.Sprintf("openat:delay_enter=%d", delay.Microseconds())
+	mnt, _ := mountStraced(t, daemon, "-o", "/dev/null", "-e", "trace=openat", "-e", "inject="+inject)
+	return mnt
+}
+
+// mountStraced mounts daemon's filesystem, single-threaded, with the
+// daemon run under strace with the given options. It returns the mount's
+// root and a function that unmounts it and waits for the daemon and
+// strace to exit, which the test's cleanup calls too. It skips the test,
+// with the reason, where it cannot.
+func mountStraced(t *testing.T, daemon string, options ...string) (mnt string, unmount func()) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skipf("mounting %s requires root", daemon)
@@ -167,8 +178,7 @@ func mountSlowFUSE(t *testing.T, daemon string, delay time.Duration) string {
 			t.Fatal(err)
 		}
 	}
-	inject := fmt.Sprintf("openat:delay_enter=%d", delay.Microseconds())
-	args := []string{"strace", "-f", "--seccomp-bpf", "-qq", "-o", "/dev/null", "-e", "trace=openat", "-e", "inject=" + inject}
+	args := append([]string{"strace", "-f", "--seccomp-bpf", "-qq"}, options...)
 	switch daemon {
 	case "bindfs":
 		args = append(args, "bindfs", "-f", src, mnt) // single-threaded unless --multithreaded
@@ -203,14 +213,15 @@ func mountSlowFUSE(t *testing.T, daemon string, delay time.Duration) string {
 		}
 		time.Sleep(time.Millisecond) // the daemon mounts in its own time
 	}
-	t.Cleanup(func() {
+	unmount = sync.OnceFunc(func() {
 		if b, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
 			t.Errorf("umount %s: %v: %s", mnt, err, b)
 			cmd.Process.Kill()
 		}
 		<-exited // the daemon exits once unmounted
 	})
-	return mnt
+	t.Cleanup(unmount)
+	return mnt, unmount
 }
 
 // TestSlowFUSEStarts writes executables on FUSE, single-threaded, with

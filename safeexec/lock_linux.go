@@ -37,20 +37,37 @@ func openDir(dir string) (*os.File, error) {
 
 // isFileAt reports whether name in dir is the regular file fi describes.
 func isFileAt(dir *os.File, name string, fi os.FileInfo) (bool, error) {
-	st, err := lstatAt(dir, name)
+	return isFile(dir, name, fi)
+}
+
+// isFileOpen reports whether d is open on the regular file fi describes.
+func isFileOpen(d *os.File, fi os.FileInfo) (bool, error) {
+	return isFile(d, "", fi)
+}
+
+// isFile reports whether name in d, or d itself if name is empty, is the
+// regular file fi describes. It asks for the type and inode number alone,
+// from what the kernel holds (AT_STATX_DONT_SYNC): neither changes while
+// the inode lives, and a FUSE daemon is sent no attribute request, where
+// a stat after the file's writes sends one.
+func isFile(d *os.File, name string, fi os.FileInfo) (bool, error) {
+	want, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return false, nil
+	}
+	flags := unix.AT_SYMLINK_NOFOLLOW | unix.AT_STATX_DONT_SYNC
+	if name == "" {
+		flags |= unix.AT_EMPTY_PATH
+	}
+	var st unix.Statx_t
+	err := at(d, func(fd int) error {
+		return unix.Statx(fd, name, flags, unix.STATX_TYPE|unix.STATX_INO, &st)
+	})
 	if err != nil {
 		return false, err
 	}
-	want, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Dev == want.Dev && st.Ino == want.Ino, nil
-}
-
-// lstatAt returns the status of name in dir, not following a link.
-func lstatAt(dir *os.File, name string) (*unix.Stat_t, error) {
-	var st unix.Stat_t
-	return &st, at(dir, func(d int) error {
-		return unix.Fstatat(d, name, &st, unix.AT_SYMLINK_NOFOLLOW)
-	})
+	return st.Mode&unix.S_IFMT == unix.S_IFREG && st.Ino == want.Ino &&
+		unix.Mkdev(st.Dev_major, st.Dev_minor) == want.Dev, nil
 }
 
 // inspect reports whether base exists in dir, failing with EISDIR if it

@@ -46,6 +46,12 @@ func isFileAt(dir *os.File, name string, fi os.FileInfo) (bool, error) {
 	return err == nil && got.Mode().IsRegular() && os.SameFile(got, fi), err
 }
 
+// isFileOpen reports whether d is open on the regular file fi describes.
+func isFileOpen(d *os.File, fi os.FileInfo) (bool, error) {
+	got, err := d.Stat()
+	return err == nil && got.Mode().IsRegular() && os.SameFile(got, fi), err
+}
+
 // canUnname reports whether this process can link and reopen an unnamed
 // file. Off Linux there are none.
 func canUnname() bool { return false }
