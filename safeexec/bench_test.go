@@ -131,7 +131,8 @@ func benchWriteExecutable(b *testing.B, dir func(*testing.B) string) {
 // while two goroutines start true as fast as they can, so that Close
 // often finds a child that still holds the file. Its ns/op is the time
 // of Close alone; drainwait/op is the share of Closes that had to wait
-// for a child, and slowpath/op the share of Starts that met ETXTBSY.
+// for a child, ns/drainwait the mean of those waits, and slowpath/op the
+// share of Starts that met ETXTBSY.
 // The exec variant closes an *os.File, with no wait at all; exec+rename
 // also renames it into place, as a writer that replaces a program must.
 func BenchmarkCloseStorm(b *testing.B) {
@@ -223,7 +224,11 @@ func benchCloseStorm(b *testing.B, dir func(*testing.B) string) {
 			}
 			after := ReadStats()
 			b.ReportMetric(float64(closing.Nanoseconds())/float64(n), "ns/op")
-			b.ReportMetric(float64(after.DrainWaits-before.DrainWaits)/float64(n), "drainwait/op")
+			waits := after.DrainWaits - before.DrainWaits
+			b.ReportMetric(float64(waits)/float64(n), "drainwait/op")
+			if waits > 0 {
+				b.ReportMetric(float64((after.DrainWaitTime-before.DrainWaitTime).Nanoseconds())/float64(waits), "ns/drainwait")
+			}
 			b.ReportMetric(float64(after.SlowPaths-before.SlowPaths)/float64(n), "slowpath/op")
 		})
 	}
