@@ -156,7 +156,7 @@ type Cmd struct {
 	hasBudget bool
 
 	waitDone chan struct{} // closed by Wait, if closePipesAfterDelay runs
-	copying  *atomic.Int32 // exec's copies still running, for closePipesAfterDelay
+	copying  *copies       // exec's copies, for closePipesAfterDelay
 
 	// Under GODEBUG=execwait, set by Command: see execwait.go.
 	leakCheck      bool
@@ -328,7 +328,7 @@ func (c *Cmd) attempt() (*exec.Cmd, error) {
 		x = c.configure(new(exec.Cmd))
 	}
 	x.Cancel = nil
-	var copying *atomic.Int32
+	var copying *copies
 	if c.ctx != nil && c.WaitDelay > 0 && len(c.parentIOPipes) > 0 {
 		copying = countCopies(x)
 	}
@@ -370,13 +370,17 @@ func (c *Cmd) Wait() error {
 	if c.ProcessState != nil {
 		return errors.New("exec: Wait was already called")
 	}
+	if c.copying != nil && c.ctx.Err() == nil {
+		c.copying.closeDups() // exec's Wait may close its pipes; see closeDups
+	}
 	err := c.run.Wait()
 	c.ProcessState = c.run.ProcessState
-	if c.waitDone != nil {
-		close(c.waitDone)
-	}
 	closeAll(c.parentIOPipes)
 	c.parentIOPipes = nil
+	if c.waitDone != nil {
+		close(c.waitDone)
+		c.copying.closeDups() // after the Cmd's pipes, as exec orders them
+	}
 	return err
 }
 
