@@ -139,20 +139,6 @@ func BenchmarkCloseStorm(b *testing.B) {
 	benchCloseStorm(b, func(b *testing.B) string { return b.TempDir() })
 }
 
-// BenchmarkCloseStormFUSE is BenchmarkCloseStorm on bindfs, where every
-// call that reaches the file is a request to the daemon, whose thread
-// competes with the storm for the CPUs.
-func BenchmarkCloseStormFUSE(b *testing.B) {
-	mnt := mountFS(b, "fuse")
-	benchCloseStorm(b, func(b *testing.B) string {
-		dir, err := os.MkdirTemp(mnt, "bench")
-		if err != nil {
-			b.Fatal(err)
-		}
-		return dir
-	})
-}
-
 func benchCloseStorm(b *testing.B, dir func(*testing.B) string) {
 	path := truePath(b)
 	type file interface {

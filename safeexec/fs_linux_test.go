@@ -458,3 +458,17 @@ func BenchmarkWriteExecutableFUSE(b *testing.B) {
 		return dir
 	})
 }
+
+// BenchmarkCloseStormFUSE is BenchmarkCloseStorm on bindfs, where every
+// call that reaches the file is a request to the daemon, whose thread
+// competes with the storm for the CPUs.
+func BenchmarkCloseStormFUSE(b *testing.B) {
+	mnt := mountFS(b, "fuse")
+	benchCloseStorm(b, func(b *testing.B) string {
+		dir, err := os.MkdirTemp(mnt, "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		return dir
+	})
+}
