@@ -449,26 +449,25 @@ func TestNoProc(t *testing.T) {
 // BenchmarkWriteExecutableFUSE is BenchmarkWriteExecutable on bindfs,
 // where every system call on the file is a round trip to the daemon.
 func BenchmarkWriteExecutableFUSE(b *testing.B) {
+	benchWriteExecutable(b, fuseBenchDir(b))
+}
+
+// fuseBenchDir mounts bindfs and returns a function that makes a new
+// directory there for each sub-benchmark.
+func fuseBenchDir(b *testing.B) func(*testing.B) string {
 	mnt := mountFS(b, "fuse")
-	benchWriteExecutable(b, func(b *testing.B) string {
+	return func(b *testing.B) string {
 		dir, err := os.MkdirTemp(mnt, "bench")
 		if err != nil {
 			b.Fatal(err)
 		}
 		return dir
-	})
+	}
 }
 
 // BenchmarkCloseStormFUSE is BenchmarkCloseStorm on bindfs, where every
 // call that reaches the file is a request to the daemon, whose thread
 // competes with the storm for the CPUs.
 func BenchmarkCloseStormFUSE(b *testing.B) {
-	mnt := mountFS(b, "fuse")
-	benchCloseStorm(b, func(b *testing.B) string {
-		dir, err := os.MkdirTemp(mnt, "bench")
-		if err != nil {
-			b.Fatal(err)
-		}
-		return dir
-	})
+	benchCloseStorm(b, fuseBenchDir(b))
 }
