@@ -75,7 +75,7 @@ func exportConfigureFacts(pass *analysis.Pass) {
 // if it is exactly an *exec.Cmd, not variadic, and nothing else in sig
 // involves exec.Cmd.
 func configuredParam(sig *types.Signature) (int, *types.Var) {
-	m := newMentioner(true)
+	m := newMentioner()
 	if m.mentions(sig.Results()) {
 		return 0, nil
 	}

@@ -44,7 +44,7 @@ type plan struct {
 	refusals  []refusal
 	routes    map[*ast.File][]*route
 	notRouted []notRouted
-	deep      *mentioner
+	deep      *typeWalker
 	cgo       bool // the package has cgo files, which the fix does not edit
 }
 
@@ -59,7 +59,7 @@ func newPlan(pass *analysis.Pass) *plan {
 		pass:      pass,
 		execFiles: make(map[*ast.File]*ast.ImportSpec),
 		routes:    make(map[*ast.File][]*route),
-		deep:      newMentioner(true),
+		deep:      newMentioner(),
 		cgo:       usesCgo(pass),
 	}
 }

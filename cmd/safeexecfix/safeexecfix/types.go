@@ -2,115 +2,63 @@ package safeexecfix
 
 import "go/types"
 
-// A mentioner tells whether a type involves os/exec's Cmd, so that a value
-// of it would change type when a package moves to safeexec.
-type mentioner struct {
-	// deep makes named types of other packages count by their structure:
-	// a struct of another package with an *exec.Cmd field involves it.
-	deep bool
-	seen map[*types.Named]bool
+// A typeWalker tells whether a type involves os/exec's Cmd. The fixer asks
+// two questions of types (see newMentioner and newAPIWalker); both walk
+// composite types alike, and differ in how a named type other than
+// exec.Cmd counts, which struct fields count, and whether type parameters
+// count: their constraints, a signature's own, and the terms of a
+// constraint's embedded types.
+type typeWalker struct {
+	named  func(*types.Named) bool
+	field  func(*types.Var) bool
+	params bool
+	seen   map[types.Type]bool
 }
 
-func newMentioner(deep bool) *mentioner {
-	return &mentioner{deep: deep, seen: make(map[*types.Named]bool)}
+// newMentioner returns a walker that tells whether a value of a type
+// would change type when a package moves to safeexec. Named types of
+// other packages count by their structure: a struct of another package
+// with an *exec.Cmd field involves it.
+func newMentioner() *typeWalker {
+	w := &typeWalker{
+		field: func(*types.Var) bool { return true },
+		seen:  make(map[types.Type]bool),
+	}
+	w.named = func(t *types.Named) bool {
+		o := t.Origin()
+		return w.once(o, func() bool { return w.mentions(o.Underlying()) })
+	}
+	return w
+}
+
+// newAPIWalker returns a walker that tells whether a type that pkg
+// exports lets its importers see exec.Cmd: directly, through type
+// arguments and type parameters' constraints, or through the underlying
+// type, fields and methods of an unexported named type of the package,
+// which its importers use without naming it. The exported named types of
+// the package are checked on their own, and other packages' types do not
+// change.
+func newAPIWalker(pkg *types.Package) *typeWalker {
+	w := &typeWalker{
+		field:  func(f *types.Var) bool { return f.Exported() || f.Embedded() },
+		params: true,
+		seen:   make(map[types.Type]bool),
+	}
+	w.named = func(t *types.Named) bool {
+		return w.once(t, func() bool { return w.api(pkg, t) })
+	}
+	return w
 }
 
 // mentions reports whether t involves exec.Cmd.
-func (m *mentioner) mentions(t types.Type) bool {
-	switch t := types.Unalias(t).(type) {
-	case nil, *types.Basic, *types.TypeParam:
-		return false
-	case *types.Named:
-		if isExecCmd(t) {
-			return true
-		}
-		if !m.deep {
-			return false
-		}
-		t = t.Origin()
-		if v, ok := m.seen[t]; ok {
-			return v
-		}
-		m.seen[t] = false // a cycle adds nothing
-		v := m.mentions(t.Underlying())
-		m.seen[t] = v
-		return v
-	case *types.Pointer:
-		return m.mentions(t.Elem())
-	case *types.Slice:
-		return m.mentions(t.Elem())
-	case *types.Array:
-		return m.mentions(t.Elem())
-	case *types.Chan:
-		return m.mentions(t.Elem())
-	case *types.Map:
-		return m.mentions(t.Key()) || m.mentions(t.Elem())
-	case *types.Tuple:
-		for v := range t.Variables() {
-			if m.mentions(v.Type()) {
-				return true
-			}
-		}
-		return false
-	case *types.Signature:
-		return m.mentions(t.Params()) || m.mentions(t.Results())
-	case *types.Struct:
-		for f := range t.Fields() {
-			if m.mentions(f.Type()) {
-				return true
-			}
-		}
-		return false
-	case *types.Interface:
-		for f := range t.Methods() {
-			if m.mentions(f.Type()) {
-				return true
-			}
-		}
-		return false
-	}
-	return true // a kind of type this code does not know: be safe
-}
-
-// An apiWalker tells whether a type that a package exports lets its
-// importers see exec.Cmd: directly, through type arguments and type
-// parameters' constraints, or through the underlying type, fields and
-// methods of an unexported named type of the package, which its importers
-// use without naming it. The exported named types of the package are
-// checked on their own, and other packages' types do not change.
-type apiWalker struct {
-	pkg  *types.Package
-	seen map[types.Type]bool
-}
-
-func newAPIWalker(pkg *types.Package) *apiWalker {
-	return &apiWalker{pkg: pkg, seen: make(map[types.Type]bool)}
-}
-
-// mentions reports whether t lets importers see exec.Cmd.
-func (w *apiWalker) mentions(t types.Type) bool {
+func (w *typeWalker) mentions(t types.Type) bool {
 	switch t := types.Unalias(t).(type) {
 	case nil, *types.Basic:
 		return false
 	case *types.Named:
-		if isExecCmd(t) {
-			return true
-		}
-		if v, ok := w.seen[t]; ok {
-			return v
-		}
-		w.seen[t] = false // a cycle adds nothing
-		v := w.named(t)
-		w.seen[t] = v
-		return v
+		return isExecCmd(t) || w.named(t)
 	case *types.TypeParam:
-		if v, ok := w.seen[t]; ok {
-			return v
-		}
-		w.seen[t] = false
-		v := w.mentions(t.Constraint())
-		w.seen[t] = v
-		return v
+		return w.params && w.once(t, func() bool { return w.mentions(t.Constraint()) })
 	case *types.Pointer:
 		return w.mentions(t.Elem())
 	case *types.Slice:
@@ -129,15 +77,17 @@ func (w *apiWalker) mentions(t types.Type) bool {
 		}
 		return false
 	case *types.Signature:
-		for tp := range t.TypeParams().TypeParams() {
-			if w.mentions(tp) {
-				return true
+		if w.params {
+			for tp := range t.TypeParams().TypeParams() {
+				if w.mentions(tp) {
+					return true
+				}
 			}
 		}
 		return w.mentions(t.Params()) || w.mentions(t.Results())
 	case *types.Struct:
 		for f := range t.Fields() {
-			if (f.Exported() || f.Embedded()) && w.mentions(f.Type()) {
+			if w.field(f) && w.mentions(f.Type()) {
 				return true
 			}
 		}
@@ -148,9 +98,11 @@ func (w *apiWalker) mentions(t types.Type) bool {
 				return true
 			}
 		}
-		for e := range t.EmbeddedTypes() {
-			if w.mentions(e) {
-				return true
+		if w.params {
+			for e := range t.EmbeddedTypes() {
+				if w.mentions(e) {
+					return true
+				}
 			}
 		}
 		return false
@@ -165,18 +117,31 @@ func (w *apiWalker) mentions(t types.Type) bool {
 	return true // a kind of type this code does not know: be safe
 }
 
-// named reports whether the named type t, not exec.Cmd, lets importers
-// see exec.Cmd: by its type arguments, or, for an unexported type of the
-// package, by its underlying type, its type parameters and its exported
-// methods.
-func (w *apiWalker) named(t *types.Named) bool {
+// once returns what fn reports of key, computing it only the first time:
+// while it is being computed, key counts as not involving exec.Cmd, since
+// a cycle adds nothing.
+func (w *typeWalker) once(key types.Type, fn func() bool) bool {
+	if v, ok := w.seen[key]; ok {
+		return v
+	}
+	w.seen[key] = false
+	v := fn()
+	w.seen[key] = v
+	return v
+}
+
+// api reports whether the named type t of the API of pkg, not exec.Cmd,
+// lets importers see exec.Cmd: by its type arguments, or, for an
+// unexported type of the package, by its underlying type, its type
+// parameters and its exported methods.
+func (w *typeWalker) api(pkg *types.Package, t *types.Named) bool {
 	for arg := range t.TypeArgs().Types() {
 		if w.mentions(arg) {
 			return true
 		}
 	}
 	obj := t.Obj()
-	if obj.Pkg() != w.pkg || obj.Exported() {
+	if obj.Pkg() != pkg || obj.Exported() {
 		return false
 	}
 	if w.mentions(t.Underlying()) {
