@@ -100,13 +100,6 @@ func helperExecCommand(t testing.TB, name string, args ...string) *exec.Cmd {
 	return &exec.Cmd{Path: path, Args: argv, Env: env}
 }
 
-// longEnv, set to anything, makes the storms long enough to measure a
-// failure rate: ten times the default cycles, as .ci/run runs them.
-const longEnv = "FORKGATE_LONG"
-
-// longTests reports whether the long storms run.
-func longTests() bool { return os.Getenv(longEnv) != "" }
-
 // openFDs returns the number of descriptors the process has open.
 func openFDs(t testing.TB) int {
 	t.Helper()
@@ -141,10 +134,6 @@ func truePath(t testing.TB) string {
 	}
 	return p
 }
-
-// stormWorkers is how many spawners a storm test runs: GOMAXPROCS, at
-// least 2, as os/exec's TestConcurrentExec scales.
-func stormWorkers() int { return max(2, runtime.GOMAXPROCS(0)) }
 
 // spawnStorm starts n goroutines that call spawn over and over, lined up
 // so that they overlap, and reports the first error of a spawn. stop ends

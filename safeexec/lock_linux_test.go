@@ -857,3 +857,14 @@ func TestStatsNormalStarts(t *testing.T) {
 // deadlockEnv makes TestGlobalGateDeadlockChild run, in a child process
 // started by TestGlobalGateDeadlock: "off" is the control, "on" deadlocks.
 const deadlockEnv = "SAFEEXEC_TEST_GATE_DEADLOCK"
+
+// longEnv, set to anything, makes the storms long enough to measure a
+// failure rate: ten times the default cycles, as .ci/run runs them.
+const longEnv = "FORKGATE_LONG"
+
+// longTests reports whether the long storms run.
+func longTests() bool { return os.Getenv(longEnv) != "" }
+
+// stormWorkers is how many spawners a storm test runs: GOMAXPROCS, at
+// least 2, as os/exec's TestConcurrentExec scales.
+func stormWorkers() int { return max(2, runtime.GOMAXPROCS(0)) }

@@ -95,9 +95,9 @@ func TestSignal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
 			// Progress goes to a terminal only: give it one, and watch it.
 			ptm, tty := openPty(t)
+			dir := t.TempDir()
 			stderr := &watcher{want: map[string]chan struct{}{}}
 			copied := make(chan struct{})
 			go func() {
