@@ -152,16 +152,17 @@ func TestFilesystems(t *testing.T) {
 // It skips the test, with the reason, where it cannot.
 func mountSlowFUSE(t *testing.T, daemon string, delay time.Duration) string {
 	inject := fmt.Sprintf("openat:delay_enter=%d", delay.Microseconds())
-	mnt, _ := mountStraced(t, daemon, "-o", "/dev/null", "-e", "trace=openat", "-e", "inject="+inject)
+	mnt, _ := mountStraced(t, daemon, nil, "-o", "/dev/null", "-e", "trace=openat", "-e", "inject="+inject)
 	return mnt
 }
 
 // mountStraced mounts daemon's filesystem, single-threaded, with the
-// daemon run under strace with the given options. It returns the mount's
+// daemon's own mount options opts (-o) if any, and the daemon run under
+// strace with the given options. It returns the mount's
 // root and a function that unmounts it and waits for the daemon and
 // strace to exit, which the test's cleanup calls too. It skips the test,
 // with the reason, where it cannot.
-func mountStraced(t *testing.T, daemon string, options ...string) (mnt string, unmount func()) {
+func mountStraced(t *testing.T, daemon string, opts []string, options ...string) (mnt string, unmount func()) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skipf("mounting %s requires root", daemon)
@@ -182,6 +183,9 @@ func mountStraced(t *testing.T, daemon string, options ...string) (mnt string, u
 	switch daemon {
 	case "bindfs":
 		args = append(args, "bindfs", "-f", src, mnt) // single-threaded unless --multithreaded
+		if len(opts) > 0 {
+			args = append(args, "-o", strings.Join(opts, ","))
+		}
 	case "unionfs":
 		args = append(args, "unionfs", "-f", "-s", src+"=RW", mnt)
 	default:

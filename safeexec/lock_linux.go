@@ -35,29 +35,30 @@ func openDir(dir string) (*os.File, error) {
 	}
 }
 
-// isFileAt reports whether name in dir is the regular file fi describes.
+// isFileAt reports whether name in dir is the regular file fi describes,
+// from what the kernel holds of it (AT_STATX_DONT_SYNC): a FUSE daemon is
+// sent no attribute request, where a stat after the file's writes sends
+// one. Close asks it just before the rename, after openTemp has asked the
+// filesystem itself.
 func isFileAt(dir *os.File, name string, fi os.FileInfo) (bool, error) {
-	return isFile(dir, name, fi)
+	return isFile(dir, name, unix.AT_SYMLINK_NOFOLLOW|unix.AT_STATX_DONT_SYNC, fi)
 }
 
-// isFileOpen reports whether d is open on the regular file fi describes.
+// isFileOpen reports whether d is open on the regular file fi describes,
+// asking the filesystem itself (AT_STATX_FORCE_SYNC): a FUSE daemon that
+// serves opens by path may have opened another file put under the name
+// behind the kernel's back, which the kernel's cached inode number would
+// not show, and Close sets the mode through d.
 func isFileOpen(d *os.File, fi os.FileInfo) (bool, error) {
-	return isFile(d, "", fi)
+	return isFile(d, "", unix.AT_EMPTY_PATH|unix.AT_STATX_FORCE_SYNC, fi)
 }
 
-// isFile reports whether name in d, or d itself if name is empty, is the
-// regular file fi describes. It asks for the type and inode number alone,
-// from what the kernel holds (AT_STATX_DONT_SYNC): neither changes while
-// the inode lives, and a FUSE daemon is sent no attribute request, where
-// a stat after the file's writes sends one.
-func isFile(d *os.File, name string, fi os.FileInfo) (bool, error) {
+// isFile reports whether name in d, or d itself, is the regular file fi
+// describes, by its type and inode number, asked of statx with flags.
+func isFile(d *os.File, name string, flags int, fi os.FileInfo) (bool, error) {
 	want, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return false, nil
-	}
-	flags := unix.AT_SYMLINK_NOFOLLOW | unix.AT_STATX_DONT_SYNC
-	if name == "" {
-		flags |= unix.AT_EMPTY_PATH
 	}
 	var st unix.Statx_t
 	err := at(d, func(fd int) error {
@@ -67,7 +68,7 @@ func isFile(d *os.File, name string, fi os.FileInfo) (bool, error) {
 		return false, err
 	}
 	return st.Mode&unix.S_IFMT == unix.S_IFREG && st.Ino == want.Ino &&
-		unix.Mkdev(st.Dev_major, st.Dev_minor) == want.Dev, nil
+		unix.Mkdev(st.Dev_major, st.Dev_minor) == uint64(want.Dev), nil
 }
 
 // inspect reports whether base exists in dir, failing with EISDIR if it

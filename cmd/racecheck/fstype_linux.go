@@ -40,7 +40,7 @@ func fsType(dir string) (string, uint64) {
 	if err := unix.Statfs(dir, &st); err != nil {
 		return "unknown (" + err.Error() + ")", 0
 	}
-	name, ok := fsNames[st.Type]
+	name, ok := fsNames[int64(st.Type)]
 	if !ok {
 		name = "unknown"
 	}
