@@ -76,6 +76,9 @@ func (c *importChange) edit(pass *analysis.Pass) (analysis.TextEdit, error) {
 				edits = append(edits, edit{at(c.old.Pos()), at(c.old.End()), osexecName + ` "os/exec"`})
 			} else {
 				from, to := lineOf(text, at(c.old.Pos()), at(c.old.End()))
+				if c.old.Doc != nil {
+					from, _ = lineOf(text, at(c.old.Doc.Pos()), at(c.old.Doc.Pos()))
+				}
 				edits = append(edits, edit{from, to, ""})
 			}
 		}
@@ -117,22 +120,35 @@ func (c *importChange) decl() *ast.GenDecl {
 
 // insertion returns the edit that adds safeexec's import to a
 // parenthesized declaration: at the line of its first import from outside
-// the standard library, or else in a group of its own at the end.
+// the standard library, or else in a group of its own at the end. The
+// comments of the os/exec import it replaces, above it and after it on
+// its line, go with it.
 func (c *importChange) insertion(text string, at func(token.Pos) int) edit {
-	spec := strconv.Quote(safeexecPath)
+	spec := "\t" + strconv.Quote(safeexecPath)
 	if c.name != "" {
-		spec = c.name + " " + spec
+		spec = "\t" + c.name + " " + strconv.Quote(safeexecPath)
+	}
+	if c.old != nil && !c.keep {
+		if doc := c.old.Doc; doc != nil {
+			spec = "\t" + text[at(doc.Pos()):at(doc.End())] + "\n" + spec
+		}
+		if com := c.old.Comment; com != nil {
+			spec += " " + text[at(com.Pos()):at(com.End())]
+		}
 	}
 	decl := c.decl()
 	for _, s := range decl.Specs {
 		is := s.(*ast.ImportSpec)
 		if is != c.old && !standard(importPath(is)) {
 			from, _ := lineOf(text, at(is.Pos()), at(is.End()))
-			return edit{from, from, "\t" + spec + "\n"}
+			if is.Doc != nil {
+				from, _ = lineOf(text, at(is.Doc.Pos()), at(is.Doc.Pos()))
+			}
+			return edit{from, from, spec + "\n"}
 		}
 	}
 	from, _ := lineOf(text, at(decl.Rparen), at(decl.Rparen))
-	return edit{from, from, "\n\t" + spec + "\n"}
+	return edit{from, from, "\n" + spec + "\n"}
 }
 
 // standard reports whether path is in the standard library, by goimports'

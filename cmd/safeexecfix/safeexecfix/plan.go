@@ -289,7 +289,8 @@ func (p *plan) checkAPI() {
 	if pkg.Name() == "main" || p.externalTest() {
 		return // nobody imports it
 	}
-	walk := newAPIWalker(pkg)
+	from := p.declaredFrom()
+	walk := newAPIWalker(pkg, from)
 	api := func(obj types.Object, t types.Type) {
 		if walk.mentions(t) {
 			p.refuse(obj.Pos(), "exported %s involves *exec.Cmd (moving the package would change the type "+
@@ -317,6 +318,9 @@ func (p *plan) checkAPI() {
 		if !ok {
 			continue
 		}
+		if tn.Exported() && from[tn] != nil {
+			api(tn, from[tn])
+		}
 		switch u := named.Underlying().(type) {
 		case *types.Struct:
 			for f := range u.Fields() {
@@ -339,6 +343,31 @@ func (p *plan) checkAPI() {
 			}
 		}
 	}
+}
+
+// declaredFrom returns, for each defined type of the package declared
+// from a named type (type P atomic.Pointer[exec.Cmd], type C exec.Cmd),
+// that named type. The two share their structure, so importers convert
+// between them, and the type checker keeps only the structure.
+func (p *plan) declaredFrom() map[*types.TypeName]*types.Named {
+	from := make(map[*types.TypeName]*types.Named)
+	for _, f := range p.pass.Files {
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.TYPE {
+				continue
+			}
+			for _, s := range gd.Specs {
+				ts := s.(*ast.TypeSpec)
+				tn, _ := p.pass.TypesInfo.Defs[ts.Name].(*types.TypeName)
+				named, _ := types.Unalias(p.pass.TypesInfo.TypeOf(ts.Type)).(*types.Named)
+				if tn != nil && !tn.IsAlias() && named != nil {
+					from[tn] = named
+				}
+			}
+		}
+	}
+	return from
 }
 
 // externalTest reports whether every file of the package is a _test.go

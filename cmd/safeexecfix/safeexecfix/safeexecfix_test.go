@@ -33,7 +33,7 @@ func TestAnalyzer(t *testing.T) {
 	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), safeexecfix.Analyzer,
 		"move", "named", "single", "thirdparty", "writers", "addimport", "creators",
 		"example.com/helper", "route", "starter", "api", "field", "result", "dot", "loop", "returns", "mixed", "generated",
-		"ignored", "apideep", "nametest", "ambiguous",
+		"ignored", "apideep", "apidefined", "importcomment", "nametest", "ambiguous",
 		"example.com/conflib", "routewf", "funclit", "skiptest")
 }
 

@@ -13,6 +13,7 @@ type typeWalker struct {
 	field  func(*types.Var) bool
 	params bool
 	seen   map[types.Type]bool
+	from   map[*types.TypeName]*types.Named // the API walker's: see declaredFrom
 }
 
 // newMentioner returns a walker that tells whether a value of a type
@@ -37,12 +38,14 @@ func newMentioner() *typeWalker {
 // type, fields and methods of an unexported named type of the package,
 // which its importers use without naming it. The exported named types of
 // the package are checked on their own, and other packages' types do not
-// change.
-func newAPIWalker(pkg *types.Package) *typeWalker {
+// change. from holds the named type that each defined type of the package
+// is declared from (see declaredFrom).
+func newAPIWalker(pkg *types.Package, from map[*types.TypeName]*types.Named) *typeWalker {
 	w := &typeWalker{
 		field:  func(f *types.Var) bool { return f.Exported() || f.Embedded() },
 		params: true,
 		seen:   make(map[types.Type]bool),
+		from:   from,
 	}
 	w.named = func(t *types.Named) bool {
 		return w.once(t, func() bool { return w.api(pkg, t) })
@@ -132,8 +135,8 @@ func (w *typeWalker) once(key types.Type, fn func() bool) bool {
 
 // api reports whether the named type t of the API of pkg, not exec.Cmd,
 // lets importers see exec.Cmd: by its type arguments, or, for an
-// unexported type of the package, by its underlying type, its type
-// parameters and its exported methods.
+// unexported type of the package, by the named type it is declared from,
+// its underlying type, its type parameters and its exported methods.
 func (w *typeWalker) api(pkg *types.Package, t *types.Named) bool {
 	for arg := range t.TypeArgs().Types() {
 		if w.mentions(arg) {
@@ -143,6 +146,9 @@ func (w *typeWalker) api(pkg *types.Package, t *types.Named) bool {
 	obj := t.Obj()
 	if obj.Pkg() != pkg || obj.Exported() {
 		return false
+	}
+	if from := w.from[obj]; from != nil && w.mentions(from) {
+		return true
 	}
 	if w.mentions(t.Underlying()) {
 		return true
